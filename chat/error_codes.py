@@ -1,0 +1,11 @@
+"""Stable error codes of the chat domain."""
+
+ROOM_NOT_FOUND = "room_not_found"
+ROOM_CLOSED = "room_closed"
+MESSAGE_NOT_FOUND = "message_not_found"
+MESSAGE_TOO_LONG = "message_too_long"
+MESSAGE_EMPTY = "message_empty"
+NOT_AUTHOR = "not_author"
+EDIT_WINDOW_PASSED = "edit_window_passed"
+MESSAGE_DELETED = "message_deleted"
+SEQ_OUT_OF_RANGE = "seq_out_of_range"

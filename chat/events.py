@@ -1,0 +1,99 @@
+"""The one way any app records a room event: persist, then publish.
+
+``record`` must run inside the transaction of the change it reports. It bumps the room's
+head seq with a single ``UPDATE … RETURNING`` (which also takes the row lock, so
+concurrent writers to one room queue up and seqs are gapless and in commit order), inserts
+the event row, and registers a push to the channel layer for after the commit. The push is
+only a hint: the channel layer delivers at most once, and a client that missed it fetches
+``events after seq N`` from the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from .models import Event, Room
+
+logger = logging.getLogger(__name__)
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def serialize_event(event: Event) -> dict[str, Any]:
+    """The wire shape of an event, the same over REST and WebSocket."""
+    return {
+        "room": event.room_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "actor": event.actor_id,
+        "at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": event.data,
+    }
+
+
+def _next_seq(room_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET head_seq = head_seq + 1 "
+            "WHERE id = %s RETURNING head_seq",
+            [room_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Room.DoesNotExist(f"room {room_id} does not exist")
+    return int(row[0])
+
+
+def record(
+    room: Room | int,
+    kind: str,
+    *,
+    actor: Any | None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append an event to the room's log and publish it once the transaction commits."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("chat.events.record() must run inside the change's transaction")
+    room_id = room if isinstance(room, int) else room.pk
+    seq = _next_seq(room_id)
+    event = Event.objects.create(
+        room_id=room_id,
+        seq=seq,
+        kind=kind,
+        actor_id=getattr(actor, "pk", actor),
+        data=data or {},
+    )
+    payload = serialize_event(event)
+    transaction.on_commit(lambda: publish_event(payload))
+    return event
+
+
+def publish_event(payload: dict[str, Any]) -> None:
+    """Push a committed event to the room's group; a failure here loses nothing."""
+    send_to_group(room_group(payload["room"]), {"type": "room.event", "event": payload})
+
+
+def notify_user(user_id: int, notification: dict[str, Any]) -> None:
+    """Push a notification to every socket of one user (not stored)."""
+    send_to_group(user_group(user_id), {"type": "user.notify", "notification": notification})
+
+
+def send_to_group(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # the log has the event; clients catch up by seq
+        logger.exception("could not publish to %s", group)

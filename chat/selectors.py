@@ -1,0 +1,57 @@
+"""Reads of the chat domain, shared by the API, the consumer and the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from config.errors import NotFound
+
+from . import error_codes
+from .models import Event, Room, RoomMember
+
+
+def member_room(*, room_id: int, user: Any) -> Room:
+    """The room if the user is a member; 404 alike for a missing room and a stranger's."""
+    room = Room.objects.filter(pk=room_id, memberships__user=user).first()
+    if room is None:
+        raise NotFound("No such engagement.", code=error_codes.ROOM_NOT_FOUND)
+    return room
+
+
+def is_member(*, room_id: int, user_id: int) -> bool:
+    return RoomMember.objects.filter(room_id=room_id, user_id=user_id).exists()
+
+
+def room_ids_of(*, user_id: int) -> list[int]:
+    return list(RoomMember.objects.filter(user_id=user_id).values_list("room_id", flat=True))
+
+
+def events_after(*, room_id: int, after: int, limit: int) -> list[Event]:
+    """Events with seq > after, oldest first: one query whatever the page size."""
+    return list(
+        Event.objects.filter(room_id=room_id, seq__gt=after).order_by("seq")[:limit]
+    )
+
+
+def head_seqs(*, room_ids: list[int]) -> dict[int, int]:
+    return dict(Room.objects.filter(pk__in=room_ids).values_list("id", "head_seq"))
+
+
+def annotate_unread(queryset: QuerySet, *, user: Any, room_field: str = "room") -> QuerySet:
+    """Annotate ``unread`` (events by others after the user's read marker) in one query."""
+    last_read = RoomMember.objects.filter(
+        room_id=OuterRef(room_field), user=user
+    ).values("last_read_seq")[:1]
+    unread = (
+        Event.objects.filter(room_id=OuterRef(room_field))
+        .filter(seq__gt=Coalesce(Subquery(last_read), Value(0)))
+        .filter(~Q(actor=user) | Q(actor__isnull=True))
+        .order_by()
+        .values("room_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(unread=Coalesce(Subquery(unread), Value(0)))
