@@ -214,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Requests, proposals, engagements and their live rooms.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStateEnum": "deals.models.Project.State",
+        "EngagementStateEnum": "deals.models.Engagement.State",
+    },
 }
 
 # --- Product settings ---------------------------------------------------------------------

@@ -128,4 +128,5 @@ def advisor_profile(*, advisor_id: int) -> dict[str, Any]:
     received = revealed_reviews().filter(subject=advisor, engagement__advisor=advisor)
     aggregate = received.aggregate(average=Avg("rating"), count=Count("pk"))
     recent = list(received.select_related("author").order_by("-created_at")[:20])
-    return {"advisor": advisor, "rating": aggregate, "reviews": recent}
+    skills = [skill.slug for skill in advisor.skills.all()]
+    return {"advisor": advisor, "skills": skills, "rating": aggregate, "reviews": recent}

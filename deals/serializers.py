@@ -184,8 +184,7 @@ class AdvisorProfileOutputSerializer(serializers.Serializer):
     display_name = serializers.CharField(source="advisor.display_name")
     bio = serializers.CharField(source="advisor.bio")
     timezone = serializers.CharField(source="advisor.timezone")
-    skills = serializers.SlugRelatedField(source="advisor.skills", many=True, read_only=True,
-                                          slug_field="slug")
+    skills = serializers.ListField(child=serializers.CharField())
     rating = RatingOutputSerializer()
     reviews = ReviewOutputSerializer(many=True)
 
