@@ -10,13 +10,14 @@ import time
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
 from .events import serialize_event
+from .tickets import issue_ticket
 from .serializers import (
     EventOutputSerializer,
     EventPageOutputSerializer,
@@ -96,3 +97,22 @@ class RoomReadApi(APIView):
         data.is_valid(raise_exception=True)
         seq = services.mark_read(room_id=room_id, user=request.user, **data.validated_data)
         return Response({"room": room_id, "seq": seq})
+
+
+class WsTicketOutputSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class WsTicketApi(APIView):
+    """A one-time ticket for ``/ws/?ticket=…``, for clients without the session cookie."""
+
+    @extend_schema(request=None, responses={201: WsTicketOutputSerializer})
+    def post(self, request: Request) -> Response:
+        ticket = issue_ticket(user=request.user)
+        return Response(
+            {"ticket": ticket, "expires_in": settings.WS_TICKET_TTL_SECONDS,
+             "url": f"/ws/?ticket={ticket}"},
+            status=status.HTTP_201_CREATED,
+        )

@@ -17,7 +17,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
-from .models import Event, Room
+from .models import Event, Room, RoomMember
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +79,30 @@ def record(
     return event
 
 
+# Kinds that do not deserve a notification outside the open room.
+QUIET_KINDS = {"message.edited", "message.deleted"}
+
+
 def publish_event(payload: dict[str, Any]) -> None:
-    """Push a committed event to the room's group; a failure here loses nothing."""
+    """Push a committed event to the room's group, and a notification to the user group
+    of every other member (their sockets show it if the room is not open there).
+    A failure here loses nothing: the event is in the log."""
     send_to_group(room_group(payload["room"]), {"type": "room.event", "event": payload})
+    if payload["kind"] in QUIET_KINDS:
+        return
+    from .notifications import activity_notification
+
+    members = list(
+        RoomMember.objects.filter(room_id=payload["room"]).values_list(
+            "user_id", "user__display_name"
+        )
+    )
+    names = dict(members)
+    notification = activity_notification(payload, actor_name=names.get(payload["actor"]))
+    for user_id, _ in members:
+        if user_id != payload["actor"]:
+            send_to_group(user_group(user_id), {"type": "user.activity",
+                                                "notification": notification})
 
 
 def notify_user(user_id: int, notification: dict[str, Any]) -> None:

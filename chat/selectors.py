@@ -25,6 +25,10 @@ def is_member(*, room_id: int, user_id: int) -> bool:
     return RoomMember.objects.filter(room_id=room_id, user_id=user_id).exists()
 
 
+def member_ids(*, room_id: int) -> list[int]:
+    return list(RoomMember.objects.filter(room_id=room_id).values_list("user_id", flat=True))
+
+
 def room_ids_of(*, user_id: int) -> list[int]:
     return list(RoomMember.objects.filter(user_id=user_id).values_list("room_id", flat=True))
 

@@ -128,7 +128,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis' core layer with a bounded, blocking connection pool: a storm
+            # of sockets waits for a connection instead of failing its handshake.
+            "BACKEND": "chat.layers.PooledRedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -138,19 +140,23 @@ if REDIS_URL:
                         "socket_timeout": None,
                     }
                 ],
-                # The event log makes every push recoverable (clients fill gaps by seq), so
-                # capacity only bounds memory per channel; a generous one avoids needless
-                # drops when a process briefly falls behind.
+                # Messages a consumer has not picked up yet, per channel. The event log
+                # makes every push recoverable (the consumer fills gaps by seq), so this
+                # only bounds memory; 1000 absorbs a process that falls behind briefly.
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
-                # A message nobody picked up within 60 s is stale: the client has
-                # reconnected and replayed from the log by then.
+                # A push nobody picked up within 60 s is stale: by then the client has
+                # reconnected and replayed from the log.
                 "expiry": 60,
-                # Group membership lives a day; consumers re-add themselves on every
-                # heartbeat, so entries of crashed processes age out.
+                # Group entries live a day; sockets re-add themselves on heartbeats, so
+                # entries of crashed processes age out.
                 "group_expiry": 86400,
             },
         }
     }
+    if env_int("CHANNEL_DROP_EVERY", 0):
+        # Fault injection for tests: drop every Nth room push.
+        CHANNEL_LAYERS["default"]["BACKEND"] = "chat.layers.DroppingRedisChannelLayer"
+        CHANNEL_LAYERS["default"]["CONFIG"]["drop_every"] = env_int("CHANNEL_DROP_EVERY", 0)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -192,7 +198,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -233,6 +241,20 @@ MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 10_000)
 MESSAGE_EDIT_WINDOW = timedelta(minutes=env_int("MESSAGE_EDIT_WINDOW_MINUTES", 15))
 EVENTS_PAGE_MAX = env_int("EVENTS_PAGE_MAX", 1000)
 EVENTS_WAIT_MAX_SECONDS = env_int("EVENTS_WAIT_MAX_SECONDS", 30)
+
+# --- WebSocket ----------------------------------------------------------------------------
+WS_TICKET_TTL_SECONDS = env_int("WS_TICKET_TTL_SECONDS", 30)
+# Clients ping every WS_HEARTBEAT_SECONDS; presence lapses after PRESENCE_TTL_SECONDS.
+WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 25)
+PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60)
+WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 128 * 1024)
+# Per-connection token bucket: sustained frames per second, and the burst allowed.
+WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", 10))
+WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
+TYPING_THROTTLE_SECONDS = float(os.environ.get("TYPING_THROTTLE_SECONDS", 2))
+WS_REPLAY_PAGE = env_int("WS_REPLAY_PAGE", 500)
+CHANNEL_POOL_SIZE = env_int("CHANNEL_POOL_SIZE", 64)
+CHANNEL_POOL_TIMEOUT_SECONDS = env_int("CHANNEL_POOL_TIMEOUT_SECONDS", 10)
 
 LOGGING = {
     "version": 1,

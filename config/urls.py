@@ -10,6 +10,7 @@ api_patterns = [
     path("auth/register/", accounts_api.RegisterApi.as_view(), name="register"),
     path("auth/token/", accounts_api.TokenApi.as_view(), name="token"),
     path("me/", accounts_api.MeApi.as_view(), name="me"),
+    path("ws-ticket/", chat_api.WsTicketApi.as_view(), name="ws-ticket"),
     path("projects/", deals_api.ProjectListApi.as_view(), name="projects"),
     path("projects/<int:project_id>/", deals_api.ProjectDetailApi.as_view(), name="project"),
     path("projects/<int:project_id>/cancel/", deals_api.ProjectCancelApi.as_view(),

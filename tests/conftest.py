@@ -181,3 +181,13 @@ def event_kinds(api_for) -> Callable[[User, int], list[str]]:
         return [e["kind"] for e in events]
 
     return kinds
+
+
+@pytest.fixture(scope="module")
+def live():
+    """One real daphne process on a database of its own, shared by a module's tests."""
+    from tests.e2e.stack import running_stack
+
+    with running_stack() as stack:
+        stack.start_daphne()
+        yield stack
