@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .events import serialize_event
-from .tickets import issue_ticket
 from .serializers import (
     EventOutputSerializer,
     EventPageOutputSerializer,
@@ -27,6 +26,7 @@ from .serializers import (
     ReadInputSerializer,
     ReadOutputSerializer,
 )
+from .tickets import issue_ticket
 
 # How often a long-poll looks at the log again; a query this cheap every half second per
 # waiting mobile client is far below what the WebSocket path costs.

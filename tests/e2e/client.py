@@ -3,6 +3,7 @@ WebSocket (websockets' sync client), with helpers to wait for frames."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -133,10 +134,8 @@ class Socket:
         return [f for f in self.frames if f.get("type") == "event" and f.get("room") == room]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             self.ws.close()
-        except ConnectionClosed:
-            pass
 
     def close_code(self, timeout: float = 5) -> int | None:
         """Wait for the server to close the socket; return its close code."""
