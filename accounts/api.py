@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -9,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import InvalidInput
@@ -24,11 +25,22 @@ from .serializers import (
 )
 
 
+class AuthRateThrottle(SimpleRateThrottle):
+    """Per-address limit on sign-up and token requests (password guessing, spam)."""
+
+    scope = "auth"
+
+    def get_rate(self) -> str | None:
+        return settings.AUTH_THROTTLE_RATE
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [AuthRateThrottle]
 
     @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -43,8 +55,7 @@ class RegisterApi(APIView):
 class TokenApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [AuthRateThrottle]
 
     @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
     def post(self, request: Request) -> Response:

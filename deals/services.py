@@ -127,10 +127,14 @@ def post_project(
 def _own_project(project_id: int, user: User, *, lock: bool) -> Project:
     queryset = Project.objects.select_for_update() if lock else Project.objects
     project = queryset.filter(pk=project_id).first()
-    if project is None or (project.client_id != user.pk and not (
-        user.is_advisor and project.state == Project.State.OPEN
-    )):
-        # Advisors may see open requests; anything else of another client's is not there.
+    visible = project is not None and (
+        project.client_id == user.pk
+        or (user.is_advisor and (project.state == Project.State.OPEN
+                                 or project.engagements.filter(advisor=user).exists()))
+    )
+    if not visible:
+        # The rule of selectors.project_for: advisors see open requests and those they
+        # answered; anything else of another client's is not there.
         raise NotFound("No such request.", code=error_codes.NOT_FOUND)
     if project.client_id != user.pk:
         raise Forbidden("Only the client who posted it can change a request.",

@@ -77,6 +77,8 @@ def redis_service() -> None:
 def _fast_password_hashing(settings) -> None:
     # PBKDF2's deliberate slowness costs ~0.3 s per user; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests sign up many users from one address; the throttle has its own test.
+    settings.AUTH_THROTTLE_RATE = None
 
 
 _counter = itertools.count(1)

@@ -99,7 +99,9 @@ class Stack:
 def running_stack(**settings: str) -> Iterator[Stack]:
     """A migrated database and environment for subprocesses; start servers on it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONUNBUFFERED": "1"})
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONUNBUFFERED": "1",
+                # Tests sign up many users from one address.
+                "AUTH_THROTTLE_RATE": "off"})
     env.update(settings)
     database_url = os.environ.get("DATABASE_URL", "")
     tmpdir = Path(tempfile.mkdtemp(prefix="e2e-"))
