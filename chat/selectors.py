@@ -29,6 +29,16 @@ def member_ids(*, room_id: int) -> list[int]:
     return list(RoomMember.objects.filter(room_id=room_id).values_list("user_id", flat=True))
 
 
+def read_markers(*, room_id: int) -> dict[str, int]:
+    """Each member's read marker, keyed by user id (as a string, for JSON)."""
+    return {
+        str(user_id): seq
+        for user_id, seq in RoomMember.objects.filter(room_id=room_id).values_list(
+            "user_id", "last_read_seq"
+        )
+    }
+
+
 def room_ids_of(*, user_id: int) -> list[int]:
     return list(RoomMember.objects.filter(user_id=user_id).values_list("room_id", flat=True))
 

@@ -50,6 +50,7 @@ api_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include(api_patterns)),
     path("", include("frontend.urls")),
 ]

@@ -158,10 +158,17 @@ class EngagementDetailOutputSerializer(EngagementOutputSerializer):
     versions = ProposalVersionOutputSerializer(many=True, read_only=True)
     deliveries = DeliveryOutputSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
+    read_markers = serializers.SerializerMethodField()
 
     class Meta(EngagementOutputSerializer.Meta):
-        fields = [*EngagementOutputSerializer.Meta.fields, "versions", "deliveries", "reviews"]
+        fields = [*EngagementOutputSerializer.Meta.fields, "versions", "deliveries", "reviews",
+                  "read_markers"]
         read_only_fields = fields
+
+    def get_read_markers(self, engagement: Engagement) -> dict[str, int]:
+        from chat.selectors import read_markers
+
+        return read_markers(room_id=engagement.pk)
 
     def get_reviews(self, engagement: Engagement) -> list[dict]:
         from .selectors import review_visible_to
