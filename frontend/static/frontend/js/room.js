@@ -217,6 +217,7 @@ function setupComposer() {
     }
   });
   for (const item of live.pending(roomId)) showPending(item);
+  input.disabled = false; // enabled only once Enter is ours to handle
 }
 
 async function editMessage(messageId) {
