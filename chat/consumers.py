@@ -18,6 +18,7 @@ import json
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.conf import settings
 from config.errors import ServiceError
 
 from . import presence, selectors, services
+from .auth import authenticate
 from .events import room_group, serialize_event, user_group
 
 # Close codes in the application's 4000–4999 range, after HTTP's 401 and 403.
@@ -81,20 +83,33 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     # --- connection ----------------------------------------------------------------------
 
+    async def dispatch(self, message: dict) -> None:
+        # channels' dispatch first runs close_old_connections() on the process's one
+        # database thread before *every* handler. Every database call here goes through
+        # database_sync_to_async, which does that around the call anyway; skipping it
+        # keeps the handshake (and each push) off that thread, where in a storm of
+        # sockets the accepts queued behind all the others' lookups (chat.auth).
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         # Accept first: a close code (and its reason) can only be sent on an open socket;
-        # a refused handshake tells the client nothing.
+        # a refused handshake tells the client nothing. And the handshake does not wait
+        # for the database (see chat.auth.authenticate); frames wait until this returns.
         await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            origin_refused = self.scope.get("auth_error") == "origin_not_allowed"
-            await self.close(code=CLOSE_ORIGIN_NOT_ALLOWED if origin_refused
+        user, error = await authenticate(self.scope)
+        self.scope["user"] = user
+        if not user.is_authenticated:
+            await self.close(code=CLOSE_ORIGIN_NOT_ALLOWED if error == "origin_not_allowed"
                              else CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
         self.rooms: dict[int, int] = {}  # room id → last seq sent on this socket
         self.members: dict[int, list[int]] = {}  # room id → member user ids
         self.typing_at: dict[int, float] = {}
+        self.groups_renewed_at = time.monotonic()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await db(presence.touch)(self.user_id, self.channel_name)
@@ -223,6 +238,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     async def _ping(self, content: dict) -> None:
         await db(presence.touch)(self.user_id, self.channel_name)
+        await self._renew_groups()
         heads = await db(selectors.head_seqs)(room_ids=list(self.rooms))
         for room_id, head in heads.items():
             if room_id in self.rooms and head > self.rooms[room_id]:
@@ -234,6 +250,17 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             "heads": {str(room_id): self.rooms[room_id] for room_id in self.rooms},
             "online": sorted(online),
         })
+
+    async def _renew_groups(self) -> None:
+        # Group entries expire (channels-redis group_expiry) so that a crashed process's
+        # entries age out; a long-lived socket re-adds itself well before that.
+        now = time.monotonic()
+        if now - self.groups_renewed_at < settings.WS_GROUP_RENEW_SECONDS:
+            return
+        self.groups_renewed_at = now
+        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        for room_id in list(self.rooms):
+            await self.channel_layer.group_add(room_group(room_id), self.channel_name)
 
     HANDLERS = {
         "join": _join,

@@ -280,6 +280,8 @@ WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", 10))
 WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
 TYPING_THROTTLE_SECONDS = float(os.environ.get("TYPING_THROTTLE_SECONDS", 2))
 WS_REPLAY_PAGE = env_int("WS_REPLAY_PAGE", 500)
+# How often a socket re-adds itself to its groups (well inside the layer's group_expiry).
+WS_GROUP_RENEW_SECONDS = env_int("WS_GROUP_RENEW_SECONDS", 3600)
 CHANNEL_POOL_SIZE = env_int("CHANNEL_POOL_SIZE", 64)
 CHANNEL_POOL_TIMEOUT_SECONDS = env_int("CHANNEL_POOL_TIMEOUT_SECONDS", 10)
 
@@ -294,3 +296,70 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Calls (scheduling) ---------------------------------------------------------------------
+# Both members get a `notify` this long before a confirmed call starts.
+CALL_REMINDER_BEFORE = timedelta(minutes=env_int("CALL_REMINDER_MINUTES", 15))
+# The meeting link of a confirmed call whose proposer gave none; {token} becomes a random,
+# unguessable URL-safe name.
+CALL_MEETING_URL_TEMPLATE = os.environ.get(
+    "CALL_MEETING_URL_TEMPLATE", "https://meet.jit.si/engagement-{token}"
+)
+# How far back a user's calendar feed reaches (calls ahead are always listed).
+CALL_FEED_PAST_DAYS = env_int("CALL_FEED_PAST_DAYS", 365)
+
+# --- Files (documents shared in rooms) --------------------------------------------------------
+# Largest file accepted, in bytes (413 beyond). The limit is checked against Content-Length
+# before the body is parsed, and again while the file streams to a temp file.
+FILES_MAX_BYTES = env_int("FILES_MAX_BYTES", 25 * 1024 * 1024)
+# Files (versions not removed) one room may hold.
+FILES_MAX_PER_ROOM = env_int("FILES_MAX_PER_ROOM", 200)
+# Types accepted, by name (see files/content_types.py KINDS): documents, images, archives,
+# plain text. Never executables, HTML or SVG, which no name here stands for.
+FILES_ALLOWED_TYPES = env_list(
+    "FILES_ALLOWED_TYPES",
+    "pdf,docx,xlsx,pptx,odt,ods,odp,doc,xls,ppt,rtf,"
+    "png,jpeg,gif,webp,tiff,heic,"
+    "zip,gzip,tar,7z,"
+    "txt,csv,tsv,md",
+)
+# Uploads always stream to a temp file (files.uploads), so this only bounds the
+# non-file form fields of a request, and JSON bodies elsewhere: Django's default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Under ASGI Django spools each request body before the view runs: in memory up to this,
+# on disk beyond (default 2.5 MiB, per concurrent upload). No upload is kept in memory
+# here anyway, so a small spool keeps twenty concurrent uploads within a few MiB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Documents are private: readable by the server's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Local files under MEDIA_ROOT by default; S3-compatible storage (django-storages, the
+# `s3` extra) when a bucket is named. Credentials come from the usual AWS_* variables.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    import importlib.util
+
+    if importlib.util.find_spec("storages") is None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "AWS_STORAGE_BUCKET_NAME is set but django-storages is not installed: "
+            "pip install -e '.[s3]'"
+        )
+    STORAGES["files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_S3_LOCATION", "files"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            # Reads through the storage API spool to disk past this (ranged downloads
+            # bypass it and stream).
+            "max_memory_size": 2 * 1024 * 1024,
+        },
+    }
+else:
+    STORAGES["files"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}

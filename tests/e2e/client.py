@@ -45,6 +45,20 @@ class Member:
         assert response.status_code == 200, response.text
         return response.json()["events"]
 
+    def post_message(self, room: int, body: str, client_id: str) -> dict:
+        """Send a message over REST; returns its event."""
+        response = self.http.post(f"/api/engagements/{room}/messages/",
+                                  json={"body": body, "client_id": client_id})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def act(self, room: int, action: str, **body: Any) -> dict:
+        """A state change over REST (``hire``, ``deliver``, ``approve`` …); returns the
+        engagement."""
+        response = self.http.post(f"/api/engagements/{room}/{action}/", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
 
 def register(base_url: str, role: str, *, prefix: str = "u", **extra: Any) -> Member:
     username = f"{prefix}{role}{next(_names)}_{int(time.time() * 1000) % 10**8}"
@@ -132,6 +146,23 @@ class Socket:
 
     def events(self, room: int) -> list[dict]:
         return [f for f in self.frames if f.get("type") == "event" and f.get("room") == room]
+
+    def has_seq(self, room: int, seq: int) -> bool:
+        return any(f["seq"] >= seq for f in self.events(room))
+
+    def wait_for_seq(self, room: int, seq: int, timeout: float = 10) -> bool:
+        """Read frames until an event of the room with seq ≥ ``seq`` has been received
+        (possibly earlier); False after ``timeout`` instead of failing."""
+        deadline = time.monotonic() + timeout
+        while not self.has_seq(room, seq):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                self.recv(timeout=remaining)
+            except TimeoutError:
+                return False
+        return True
 
     def close(self) -> None:
         with contextlib.suppress(ConnectionClosed):

@@ -2,7 +2,9 @@
 as subprocesses on free ports, on a database of their own.
 
 On PostgreSQL each stack gets a fresh database, dropped afterwards; on SQLite a temp file.
-Redis is shared, with a key prefix per stack so parallel runs don't meet.
+Redis is shared, with a key prefix per stack so parallel runs don't meet (the settings
+are ``tests.e2e.settings``: ``config.settings`` plus that prefix); its keys are deleted
+afterwards.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def free_port() -> int:
 @dataclass
 class Stack:
     env: dict[str, str]
+    # The channel layer's prefix (groups are "<prefix>:group:<name>") and the cache's.
+    redis_prefix: str = ""
     ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
@@ -99,13 +103,14 @@ class Stack:
 def running_stack(**settings: str) -> Iterator[Stack]:
     """A migrated database and environment for subprocesses; start servers on it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONUNBUFFERED": "1",
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    env.update({"DJANGO_SETTINGS_MODULE": "tests.e2e.settings", "PYTHONUNBUFFERED": "1",
+                "E2E_REDIS_PREFIX": name,
                 # Tests sign up many users from one address.
                 "AUTH_THROTTLE_RATE": "off"})
     env.update(settings)
     database_url = os.environ.get("DATABASE_URL", "")
     tmpdir = Path(tempfile.mkdtemp(prefix="e2e-"))
-    name = f"e2e_{uuid.uuid4().hex[:10]}"
     admin_url = None
     if database_url.startswith("postgres"):
         import psycopg
@@ -118,7 +123,7 @@ def running_stack(**settings: str) -> Iterator[Stack]:
     else:
         env["DATABASE_URL"] = f"sqlite:///{tmpdir / 'db.sqlite3'}"
     env["MEDIA_ROOT"] = str(tmpdir / "media")
-    stack = Stack(env=env)
+    stack = Stack(env=env, redis_prefix=name)
     try:
         stack.manage("migrate", "--noinput", "-v0")
         yield stack
@@ -129,4 +134,18 @@ def running_stack(**settings: str) -> Iterator[Stack]:
 
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if env.get("REDIS_URL"):
+            _delete_redis_keys(env["REDIS_URL"], name)
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _delete_redis_keys(redis_url: str, prefix: str) -> None:
+    import redis
+
+    try:
+        store = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        keys = list(store.scan_iter(f"*{prefix}*", count=1000))
+        for start in range(0, len(keys), 500):
+            store.delete(*keys[start:start + 500])
+    except redis.RedisError:
+        pass  # only litter: every key has its own prefix

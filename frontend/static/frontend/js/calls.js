@@ -5,7 +5,8 @@ import { api, el, formatTime, me, t, tf, zonedIso } from "./core.js";
 
 const cards = new Map(); // call id → card
 
-const callOf = (event) => event.data.call || event.data;
+// Call events carry the call's id in data.call; a proposal lists its slots, a
+// confirmation the chosen slot's start and end (UTC).
 
 function slotText(slot) {
   const start = slot.start;
@@ -14,8 +15,8 @@ function slotText(slot) {
 }
 
 export function callCard(event) {
-  const call = callOf(event);
-  const id = call.id ?? event.data.call_id;
+  const call = event.data;
+  const id = call.call;
   const invitee = event.actor !== me.id;
   const slots = call.slots || [];
   const card = el("li", { class: "card event-card call-card", dataset: { seq: event.seq, call: id } },
@@ -23,7 +24,7 @@ export function callCard(event) {
     call.note ? el("p", { class: "prewrap" }, call.note) : null,
     el("ul", { class: "slots" }, slots.map((slot, index) => el("li", {},
       slotText(slot), " ",
-      invitee ? el("button", { type: "button", class: "btn btn-secondary", onclick: () => act(id, "accept", { slot: slot.id ?? index }) }, t("Accept")) : null))),
+      invitee ? el("button", { type: "button", class: "btn btn-secondary", onclick: () => act(id, "accept", { slot: slot.index ?? index }) }, t("Accept")) : null))),
     el("div", { class: "call-status muted" }, invitee ? "" : t("Waiting for an answer.")),
     invitee ? el("button", { type: "button", class: "btn-link", onclick: () => act(id, "decline") }, t("Decline")) : null);
   cards.set(id, card);
@@ -39,23 +40,22 @@ async function act(id, action, body) {
 }
 
 export function updateCall(event) {
-  const call = callOf(event);
-  const id = call.id ?? event.data.call_id;
+  const call = event.data;
+  const id = call.call;
   const card = cards.get(id);
   if (!card) return;
   card.querySelectorAll(".slots button, .btn-link").forEach((b) => b.remove());
   const status = card.querySelector(".call-status");
   if (event.kind === "call.confirmed") {
-    const start = call.start || call.confirmed_start;
     status.replaceChildren(
-      el("strong", {}, t("Confirmed:"), " ", start ? slotText({ start, end: call.end, duration_minutes: call.duration_minutes }) : ""),
+      el("strong", {}, t("Confirmed:"), " ", slotText(call)),
       call.meeting_url ? el("div", {}, el("a", { href: call.meeting_url, rel: "noopener noreferrer", target: "_blank" }, t("Join the call"))) : null,
       el("div", {}, el("a", { href: `/api/calls/${id}/ics/` }, t("Add to calendar (.ics)")), " · ",
         el("button", { type: "button", class: "btn-link", onclick: () => act(id, "cancel") }, t("Cancel call"))));
   } else if (event.kind === "call.declined") {
     status.replaceChildren(el("strong", {}, t("Declined.")));
   } else if (event.kind === "call.cancelled") {
-    status.replaceChildren(el("strong", {}, t("Cancelled.")));
+    status.replaceChildren(el("strong", {}, call.replaced_by ? t("Replaced by a new proposal.") : t("Cancelled.")));
   }
 }
 
