@@ -417,3 +417,26 @@ def test_a_storm_of_300_sockets_opens_and_closes_cleanly():
         print(f"\nstorm of {users * per_user}: all open {figures['open']:.2f}s "
               f"(median {figures['open_p50']:.2f}s), "
               f"pong {figures['pong']:.2f}s, close {figures['close']:.2f}s")
+
+
+def test_heartbeats_renew_the_sockets_group_entries():
+    """Group entries expire so a crashed process's entries age out; a live socket
+    re-adds itself on heartbeats, so it never silently drops out of its groups."""
+    needs_redis()
+    import redis
+
+    with running_stack(WS_GROUP_RENEW_SECONDS="1") as stack:
+        stack.start_daphne()
+        client = register(stack.url(), "client")
+        advisor = register(stack.url(), "advisor")
+        room = start_engagement(client, advisor)
+        socket = client.socket()
+        socket.join(room)
+        store = redis.Redis.from_url(os.environ["REDIS_URL"])
+        key = f"{stack.redis_prefix}:group:room.{room}"
+        (channel, added_at), = store.zrange(key, 0, -1, withscores=True)
+        time.sleep(1.2)
+        socket.send({"type": "ping"})
+        socket.of_type("pong")
+        assert store.zscore(key, channel) > added_at
+        socket.close()
