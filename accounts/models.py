@@ -5,6 +5,7 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def validate_timezone(value: str) -> None:
@@ -27,8 +28,8 @@ class Skill(models.Model):
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        CLIENT = "client", "Client"
-        ADVISOR = "advisor", "Advisor"
+        CLIENT = "client", _("Client")
+        ADVISOR = "advisor", _("Advisor")
 
     role = models.CharField(max_length=10, choices=Role.choices)
     display_name = models.CharField(max_length=100)

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from chat import api as chat_api
 from deals import api as deals_api
+from files import api as files_api
+from scheduling import api as scheduling_api
 
 api_patterns = [
     path("auth/register/", accounts_api.RegisterApi.as_view(), name="register"),
@@ -43,7 +45,29 @@ api_patterns = [
          name="messages"),
     path("engagements/<int:room_id>/read/", chat_api.RoomReadApi.as_view(), name="read"),
     path("messages/<int:message_id>/", chat_api.MessageApi.as_view(), name="message"),
+    # Documents of a room (the room shares the engagement's id).
+    path("engagements/<int:room_id>/files/", files_api.RoomFilesApi.as_view(), name="files"),
+    path("files/<int:file_id>/", files_api.FileApi.as_view(), name="file"),
+    path("files/<int:file_id>/download/", files_api.FileDownloadApi.as_view(),
+         name="file-download"),
     path("advisors/<int:advisor_id>/", deals_api.AdvisorProfileApi.as_view(), name="advisor"),
+    # Calls (scheduling): engagement id == room id, as above.
+    path("engagements/<int:engagement_id>/calls/", scheduling_api.EngagementCallsApi.as_view(),
+         name="engagement-calls"),
+    path("calls/upcoming/", scheduling_api.UpcomingCallsApi.as_view(), name="calls-upcoming"),
+    path("calls/<int:call_id>/", scheduling_api.CallDetailApi.as_view(), name="call"),
+    path("calls/<int:call_id>/accept/", scheduling_api.CallAcceptApi.as_view(),
+         name="call-accept"),
+    path("calls/<int:call_id>/decline/", scheduling_api.CallDeclineApi.as_view(),
+         name="call-decline"),
+    path("calls/<int:call_id>/cancel/", scheduling_api.CallCancelApi.as_view(),
+         name="call-cancel"),
+    path("calls/<int:call_id>/reschedule/", scheduling_api.CallRescheduleApi.as_view(),
+         name="call-reschedule"),
+    path("calls/<int:call_id>/ics/", scheduling_api.CallIcsApi.as_view(), name="call-ics"),
+    path("me/calendar/", scheduling_api.MyCalendarApi.as_view(), name="my-calendar"),
+    path("me/calendar/rotate/", scheduling_api.MyCalendarRotateApi.as_view(),
+         name="my-calendar-rotate"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -53,4 +77,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include(api_patterns)),
     path("", include("frontend.urls")),
+    # The private calendar feed: unauthenticated, the unguessable token is the credential.
+    path("calendar/<str:token>.ics", scheduling_api.calendar_feed, name="calendar-feed"),
 ]

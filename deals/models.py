@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Skill
 from chat.models import Room
@@ -19,9 +20,9 @@ class Project(models.Model):
     """A client's consulting request (called a project in the API paths)."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        HIRED = "hired", "Hired"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        HIRED = "hired", _("Hired")
+        CANCELLED = "cancelled", _("Cancelled")
 
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
@@ -55,14 +56,14 @@ class Project(models.Model):
 
 class Engagement(models.Model):
     class State(models.TextChoices):
-        PROPOSED = "proposed", "Proposal pending"
-        ACTIVE = "active", "In progress"
-        DELIVERED = "delivered", "Delivered, under review"
-        COMPLETED = "completed", "Completed"
-        DISPUTED = "disputed", "Disputed"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        CANCELLED = "cancelled", "Cancelled"
+        PROPOSED = "proposed", _("Proposal pending")
+        ACTIVE = "active", _("In progress")
+        DELIVERED = "delivered", _("Delivered, under review")
+        COMPLETED = "completed", _("Completed")
+        DISPUTED = "disputed", _("Disputed")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CANCELLED = "cancelled", _("Cancelled")
 
     room = models.OneToOneField(
         Room, primary_key=True, on_delete=models.CASCADE, related_name="engagement"
@@ -135,11 +136,11 @@ class ProposalVersion(models.Model):
 
 class Delivery(models.Model):
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Under review"
-        APPROVED = "approved", "Approved"
-        AUTO_APPROVED = "auto_approved", "Approved automatically"
-        REVISION_REQUESTED = "revision_requested", "Revision requested"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Under review")
+        APPROVED = "approved", _("Approved")
+        AUTO_APPROVED = "auto_approved", _("Approved automatically")
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        REJECTED = "rejected", _("Rejected")
 
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="deliveries"

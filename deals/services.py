@@ -28,6 +28,7 @@ from accounts.services import get_or_create_skills
 from chat import events
 from chat import services as chat_services
 from config.errors import Conflict, Forbidden, InvalidInput, NotFound
+from files import services as file_services
 
 from . import error_codes, notifications, timers
 from .models import Delivery, Engagement, Project, ProposalVersion, Review
@@ -353,11 +354,18 @@ def deliver(
     engagement = _locked_engagement(engagement_id, by)
     _require_advisor(engagement, by, "deliver")
     _require_state(engagement, [State.ACTIVE], "deliver on")
+    # Deliverables are files the advisor shared in this room and has not removed; their
+    # rows stay locked until the commit, so none can be removed under the delivery.
+    # (deals depends on files, never the reverse: files reads the review state from the
+    # room's log.)
+    deliverables = file_services.lock_deliverables(
+        room_id=engagement.room_id, by=by, file_ids=file_ids
+    )
     now = timezone.now()
     number = engagement.deliveries.count() + 1
-    file_ids = list(file_ids)
     delivery = Delivery.objects.create(
-        engagement=engagement, number=number, note=note, file_ids=file_ids
+        engagement=engagement, number=number, note=note,
+        file_ids=[shared.pk for shared in deliverables],
     )
     engagement.state = State.DELIVERED
     engagement.review_deadline = now + settings.REVIEW_WINDOW
@@ -370,7 +378,7 @@ def deliver(
         data={
             "delivery": number,
             "note": note,
-            "files": file_ids,
+            "files": [shared.summary() for shared in deliverables],
             "review_deadline": engagement.review_deadline.isoformat(),
         },
     )

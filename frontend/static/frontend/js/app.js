@@ -28,4 +28,9 @@ const modules = {
   room: () => import("./room.js"),
   signup: () => import("./signup.js"),
 };
-if (modules[page]) modules[page]().then((module) => module.start?.());
+// Forms marked data-js are submitted by their page module; their buttons stay disabled
+// until the module has attached its handlers (an early click would do a plain GET).
+const enableForms = () =>
+  document.querySelectorAll("form[data-js] [type=submit]").forEach((b) => { b.disabled = false; });
+if (modules[page]) modules[page]().then((module) => module.start?.()).finally(enableForms);
+else enableForms();

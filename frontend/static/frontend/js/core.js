@@ -150,14 +150,15 @@ export function formData(form) {
   return data;
 }
 
-export const STATE_LABELS = {
-  proposed: "Proposal pending",
-  active: "In progress",
-  delivered: "Delivered, under review",
-  completed: "Completed",
-  disputed: "Disputed",
-  declined: "Declined",
-  withdrawn: "Withdrawn",
-  cancelled: "Cancelled",
-};
-export const stateLabel = (state) => t(STATE_LABELS[state] || state);
+// Literal t("…") calls, so makemessages can see each label.
+const stateLabels = () => ({
+  proposed: t("Proposal pending"),
+  active: t("In progress"),
+  delivered: t("Delivered, under review"),
+  completed: t("Completed"),
+  disputed: t("Disputed"),
+  declined: t("Declined"),
+  withdrawn: t("Withdrawn"),
+  cancelled: t("Cancelled"),
+});
+export const stateLabel = (state) => stateLabels()[state] || state;

@@ -1,0 +1,16 @@
+"""Stable error codes of the files domain; clients switch on these, people read detail."""
+
+FILE_NOT_FOUND = "file_not_found"
+FILE_MISSING = "file_missing"
+FILE_EMPTY = "file_empty"
+FILE_TOO_LARGE = "file_too_large"
+ONE_FILE_PER_REQUEST = "one_file_per_request"
+UNSUPPORTED_TYPE = "unsupported_type"
+TYPE_MISMATCH = "type_mismatch"
+TOO_MANY_FILES = "too_many_files"
+ROOM_CLOSED = "room_closed"  # the same code chat uses for messages into a closed room
+NOT_UPLOADER = "not_uploader"
+FILE_REMOVED = "file_removed"
+FILE_IN_REVIEW = "file_in_review"
+INVALID_FILES = "invalid_files"
+RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
