@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,7 +17,8 @@ _n = itertools.count(1)
 
 
 def sign_up(page: Page, role: str, name: str, skills: str = "") -> str:
-    username = f"{name.lower()}{next(_n)}"
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    username = f"{ascii_name.lower()}{next(_n)}"
     page.goto("/signup/")
     page.check(f"input[name=role][value={role}]")
     page.fill("input[name=display_name]", name)
@@ -112,6 +114,29 @@ def test_whole_story_in_two_browsers(new_context):
     expect(timeline(client)).to_contain_text("Monday works.")
     expect(client.locator("#typing")).to_have_text("")
 
+    # A document, shared by the advisor and downloaded by the client.
+    advisor.set_input_files("#file-input", files=[{
+        "name": "pricing plan.txt", "mimeType": "text/plain",
+        "buffer": "Tier A: 10 €/kg\nTier B: 9 €/kg\n".encode()}])
+    file_link = timeline(client).locator(".file-card a.file-name", has_text="pricing plan.txt")
+    expect(file_link).to_be_visible()
+    with client.expect_download() as download:
+        file_link.click()
+    assert download.value.suggested_filename == "pricing plan.txt"
+    assert open(download.value.path(), "rb").read() == "Tier A: 10 €/kg\nTier B: 9 €/kg\n".encode()
+
+    # A call: the client proposes a slot in her time zone, the advisor accepts it live.
+    client.click("#schedule-call")
+    client.locator("dialog[open] [name=start]").fill("2031-03-04T10:00")
+    confirm_dialog(client, {"note": "Kick-off"})
+    call = timeline(advisor).locator(".call-card")
+    expect(call).to_contain_text("Kick-off")
+    # 10:00 in Madrid is 04:00 in Bogotá, the advisor's zone.
+    expect(call).to_contain_text("4:00")
+    call.locator("button", has_text="Accept").click()
+    expect(timeline(client).locator(".call-card")).to_contain_text("Confirmed")
+    expect(timeline(client).locator(".call-card a", has_text="Add to calendar")).to_be_visible()
+
     # Hire (the action bar offers exactly the client's actions).
     expect(advisor.locator("#actions button")).to_have_text(["Revise proposal", "Withdraw"])
     client.locator("#actions button", has_text="Hire on version 1").click()
@@ -129,7 +154,9 @@ def test_whole_story_in_two_browsers(new_context):
     expect(advisor.locator("#state-badge")).to_have_text("In progress")
     expect(timeline(advisor)).to_contain_text("asked for a revision")
     advisor.locator("#actions button", has_text="Deliver").click()
+    advisor.locator("dialog[open] input[type=checkbox]").check()
     confirm_dialog(advisor, {"note": "Second draft with discounts."})
+    expect(timeline(client).locator(".delivered-files a", has_text="pricing plan.txt")).to_be_visible()
     expect(client.locator("#actions button", has_text="Approve")).to_be_visible()
     expect(client.locator("#actions")).not_to_contain_text("Request a revision")
     client.locator("#actions button", has_text="Approve").click()
@@ -142,6 +169,12 @@ def test_whole_story_in_two_browsers(new_context):
     expect(timeline(advisor)).to_contain_text("left a review")
     expect(client.locator("#actions")).not_to_contain_text("Leave a review")
     screenshot(client, "room-en")
+    client.goto("/dashboard/")
+    expect(client.locator("#dashboard .engagement-card")).to_have_count(1)
+    screenshot(client, "dashboard-en")
+    advisor.goto("/projects/")
+    expect(advisor.locator("#projects")).to_be_visible()
+    screenshot(advisor, "board-en")
 
 
 def test_offline_context_catches_up_once(new_context):
@@ -165,7 +198,8 @@ def test_offline_context_catches_up_once(new_context):
     expect(client.locator("#conn-banner")).to_be_hidden(timeout=20_000)
     expect(timeline(client).locator(".msg", has_text="Sent while you were away")).to_have_count(2)
     expect(timeline(advisor).locator(".msg", has_text="Written offline")).to_have_count(1)
-    expect(timeline(client).locator(".msg:not(.pending)", has_text="Written offline")).to_have_count(1)
+    sent = timeline(client).locator(".msg:not(.pending)", has_text="Written offline")
+    expect(sent).to_have_count(1)
     # A reload shows the same log: nothing twice.
     client.reload()
     expect(timeline(client).locator(".msg")).to_have_count(3)
@@ -196,5 +230,23 @@ def test_spanish_interface(new_context):
     page = new_context(locale="es-ES").new_page()
     page.goto("/login/")
     expect(page.locator("h1")).to_have_text("Iniciar sesión")
-    sign_up_es = page.locator("a", has_text="Crear una cuenta")
-    expect(sign_up_es).to_be_visible()
+    expect(page.locator("a", has_text="Crear una cuenta")).to_be_visible()
+
+    client = new_context(locale="es-ES").new_page()
+    advisor = new_context(locale="es-ES").new_page()
+    sign_up(client, "client", "Lucía")
+    sign_up(advisor, "advisor", "Sofía", skills="precios")
+    room = propose(advisor, post_request(client, "Precios de suscripción", skills="precios"))
+    open_room(client, room)
+    send(client, "¡Hola! ¿Empezamos el lunes?")
+    expect(timeline(client)).to_contain_text("¿Empezamos el lunes?")
+    expect(client.locator("#actions button").first).to_have_text("Contratar con la versión 1")
+    expect(client.locator("#state-badge")).to_have_text("Propuesta pendiente")
+    screenshot(client, "room-es")
+    client.goto("/dashboard/")
+    expect(client.locator("#dashboard h2").first).to_contain_text("Propuesta pendiente")
+    screenshot(client, "dashboard-es")
+    advisor.goto("/projects/")
+    expect(advisor.locator("h1")).to_have_text("Solicitudes abiertas")
+    expect(advisor.locator("#projects .card")).not_to_have_count(0)
+    screenshot(advisor, "board-es")

@@ -3,11 +3,13 @@
 
 import { announce, el, formatSize, formatTime, t, tf } from "./core.js";
 
-const ICONS = [
-  [/pdf/, "📄"], [/^image\//, "🖼️"], [/zip|tar|gzip|7z|rar/, "🗜️"],
-  [/sheet|excel|csv/, "📊"], [/presentation|powerpoint/, "📽️"], [/word|document|text/, "📝"],
+// A coloured label with the file's kind: no icon font or emoji needed.
+const KINDS = [
+  [/pdf/, "PDF", "pdf"], [/^image\//, "IMG", "img"], [/zip|tar|gzip|7z|rar/, "ZIP", "zip"],
+  [/sheet|excel|csv/, "XLS", "sheet"], [/presentation|powerpoint/, "PPT", "slides"],
+  [/word|document/, "DOC", "doc"], [/text/, "TXT", "doc"],
 ];
-const iconFor = (type) => (ICONS.find(([re]) => re.test(type || "")) || [null, "📎"])[1];
+const kindOf = (type) => KINDS.find(([re]) => re.test(type || "")) || [null, "FILE", "other"];
 const cards = new Map(); // file id → card
 
 const fileOf = (event) => event.data.file || event.data;
@@ -15,11 +17,11 @@ const fileOf = (event) => event.data.file || event.data;
 export function fileCard(event) {
   const file = fileOf(event);
   const card = el("li", { class: "card event-card file-card", dataset: { seq: event.seq, file: file.id } },
-    el("span", { class: "file-icon", "aria-hidden": "true" }, iconFor(file.content_type)),
+    el("span", { class: `file-icon kind-${kindOf(file.content_type)[2]}`, "aria-hidden": "true" }, kindOf(file.content_type)[1]),
     el("a", { href: `/api/files/${file.id}/download/`, class: "file-name" }, file.name),
     " ", el("span", { class: "muted" }, formatSize(file.size || 0)),
     file.version > 1 ? el("span", { class: "muted" }, ` · ${tf("version %(v)s", { v: file.version })}`) : null,
-    el("div", { class: "muted" }, formatTime(event.at)));
+    el("div", { class: "muted" }, formatTime(event.at, { timeStyle: "short", dateStyle: "short" })));
   cards.set(file.id, card);
   return card;
 }

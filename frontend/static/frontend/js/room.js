@@ -74,7 +74,7 @@ function proposalCard(event, revised) {
       el("dt", {}, t("Duration")), el("dd", {}, `${p.estimated_days} ${t("days")}`),
       el("dt", {}, t("Revisions included")), el("dd", {}, p.included_revisions)),
     el("p", { class: "prewrap" }, p.statement),
-    canHire ? el("button", { class: "btn", type: "button", onclick: () => hire(p.version) }, tf("Hire on version %(v)s", { v: p.version })) : null,
+    canHire ? el("button", { class: "btn", type: "button", dataset: { hire: p.version }, onclick: () => hire(p.version) }, tf("Hire on version %(v)s", { v: p.version })) : null,
     stamp(event));
 }
 
@@ -319,6 +319,10 @@ function renderActions() {
     buttons.push(button(t("Leave a review"), review));
   }
   actions.replaceChildren(...buttons);
+  // Hire buttons on proposal cards only while that version can still be hired.
+  timeline.querySelectorAll("[data-hire]").forEach((b) => {
+    b.hidden = !(isClient() && e.state === "proposed" && Number(b.dataset.hire) === e.proposal.version);
+  });
   const badge = document.getElementById("state-badge");
   badge.textContent = stateLabel(e.state);
   badge.className = `badge state-${e.state}`;
