@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -123,7 +124,7 @@ def test_whole_story_in_two_browsers(new_context):
     with client.expect_download() as download:
         file_link.click()
     assert download.value.suggested_filename == "pricing plan.txt"
-    assert open(download.value.path(), "rb").read() == "Tier A: 10 €/kg\nTier B: 9 €/kg\n".encode()
+    assert Path(download.value.path()).read_bytes() == "Tier A: 10 €/kg\nTier B: 9 €/kg\n".encode()
 
     # A call: the client proposes a slot in her time zone, the advisor accepts it live.
     client.click("#schedule-call")
@@ -156,7 +157,8 @@ def test_whole_story_in_two_browsers(new_context):
     advisor.locator("#actions button", has_text="Deliver").click()
     advisor.locator("dialog[open] input[type=checkbox]").check()
     confirm_dialog(advisor, {"note": "Second draft with discounts."})
-    expect(timeline(client).locator(".delivered-files a", has_text="pricing plan.txt")).to_be_visible()
+    deliverable = timeline(client).locator(".delivered-files a", has_text="pricing plan.txt")
+    expect(deliverable).to_be_visible()
     expect(client.locator("#actions button", has_text="Approve")).to_be_visible()
     expect(client.locator("#actions")).not_to_contain_text("Request a revision")
     client.locator("#actions button", has_text="Approve").click()
