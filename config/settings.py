@@ -197,6 +197,8 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # WhiteNoise serves the apps' static folders directly, so a server works without a
 # collectstatic step (tests, `make run`); deployments that run collectstatic may turn it off.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=True)
+# WhiteNoise warns on every start when STATIC_ROOT is missing (no collectstatic yet).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded documents live outside any URL space: downloads go through a view that checks
 # membership.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
