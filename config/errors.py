@@ -63,6 +63,18 @@ class Conflict(ServiceError):
         self.state = state
 
 
+class TooLarge(ServiceError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class Gone(ServiceError):
+    """The record is still there, what it stood for is not (a removed file's bytes)."""
+
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
+
+
 def _first_message(data: Any) -> str:
     if isinstance(data, dict):
         for key, value in data.items():

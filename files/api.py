@@ -17,10 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput
+from config.errors import Gone, InvalidInput
 
 from . import downloads, error_codes, selectors, services
-from .errors import Gone
 from .serializers import (
     RoomFileOutputSerializer,
     SharedFileOutputSerializer,

@@ -22,10 +22,9 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from config.errors import InvalidInput, ServiceError
+from config.errors import InvalidInput, ServiceError, TooLarge
 
 from . import error_codes
-from .errors import TooLarge
 
 FIELD = "file"
 # Room for the multipart framing and small form fields around the file itself.
