@@ -216,6 +216,12 @@ def test_desktop_notification_only_when_hidden(new_context):
     open_room(advisor, room)
     client.evaluate("window.__notifications = []")
 
+    # Message text is text: markup arrives literally and nothing runs.
+    send(advisor, '<img src=x onerror="window.__pwned=1"><b>bold</b>')
+    expect(timeline(client)).to_contain_text('<img src=x onerror="window.__pwned=1"><b>bold</b>')
+    assert timeline(client).locator(".msg img, .msg b").count() == 0
+    assert client.evaluate("window.__pwned") is None
+
     send(advisor, "Visible tab message")
     expect(timeline(client)).to_contain_text("Visible tab message")
     assert client.evaluate("window.__notifications") == []
