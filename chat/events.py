@@ -10,10 +10,12 @@ only a hint: the channel layer delivers at most once, and a client that missed i
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
@@ -110,11 +112,42 @@ def notify_user(user_id: int, notification: dict[str, Any]) -> None:
     send_to_group(user_group(user_id), {"type": "user.notify", "notification": notification})
 
 
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the server process, when this thread is a sync_to_async worker
+    of it (a consumer's or an async view's database call)."""
+    if os.getpid() != getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None):
+        return None
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() else None
+
+
 def send_to_group(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
+        return
+    loop = _serving_loop()
+    if loop is not None:
+        # Hand the push to the server's loop and return: the database thread (one per
+        # process for consumers) need not wait for Redis. Pushes may then overtake each
+        # other, which consumers already handle by seq (gap fill, duplicates dropped).
+        loop.call_soon_threadsafe(_spawn, layer.group_send(group, message), group)
         return
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # the log has the event; clients catch up by seq
         logger.exception("could not publish to %s", group)
+
+
+_pending: set[asyncio.Task] = set()
+
+
+def _spawn(coroutine: Any, group: str) -> None:
+    task = asyncio.ensure_future(coroutine)
+    _pending.add(task)  # keep a reference until done (the loop holds only weak ones)
+
+    def done(finished: asyncio.Task) -> None:
+        _pending.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            logger.error("could not publish to %s", group, exc_info=finished.exception())
+
+    task.add_done_callback(done)
