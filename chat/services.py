@@ -71,16 +71,17 @@ def send_message(*, room_id: int, sender: Any, body: str, client_id: str) -> Sen
     try:
         with transaction.atomic():
             membership = _membership(room_id, sender)
-            existing = Message.objects.filter(
-                room_id=room_id, sender=sender, client_id=client_id
-            ).first()
-            if existing is not None:
-                return SentMessage(existing, _created_event(existing), created=False)
             if membership.room.is_closed:
+                existing = Message.objects.filter(
+                    room_id=room_id, sender=sender, client_id=client_id
+                ).first()
+                if existing is not None:  # a retry of a message sent before it closed
+                    return SentMessage(existing, _created_event(existing), created=False)
                 raise Conflict("This room is closed to new messages.", state="closed",
                                code=error_codes.ROOM_CLOSED)
-            # The insert comes first: a concurrent retry with the same client_id blocks on
-            # the unique index here and fails once we commit, before it takes a seq.
+            # No lookup first: a retry is rare, and the unique index finds it for free.
+            # The insert comes before the seq: a concurrent retry with the same client_id
+            # blocks on the index here and fails once we commit, before it takes a seq.
             message = Message.objects.create(
                 room_id=room_id, sender=sender, client_id=client_id, body=body
             )
