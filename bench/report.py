@@ -266,7 +266,7 @@ def render(report: dict[str, Any]) -> str:
              _g(cu, "ws_rejoin_ms", "max"), cu["ws_events"][0]],
             ["WS reconnect: ticket + handshake + join", _g(cu, "ws_reconnect_ms", "p50"),
              _g(cu, "ws_reconnect_ms", "max"), cu["ws_reconnect_events"][0]],
-            ["REST one page (limit=1000)", _g(cu, "rest_one_page_ms", "p50"),
+            [f"REST one page (limit={cu['missed']})", _g(cu, "rest_one_page_ms", "p50"),
              _g(cu, "rest_one_page_ms", "max"), cu["rest_one_page_events"][0]],
             ["REST pages of 100", _g(cu, "rest_pages_of_100_ms", "p50"),
              _g(cu, "rest_pages_of_100_ms", "max"), cu["rest_pages_of_100_events"][0]],

@@ -254,7 +254,8 @@ class BenchStack:
         return redis.Redis.from_url(self.redis_url)
 
     def prefixed_keys(self, pattern: str = "*") -> list[bytes]:
-        return list(self.redis().scan_iter(f"{self.prefix}:{pattern}", count=1000))
+        # Group keys are "PREFIX:group:NAME", channel keys "PREFIXspecific.…" (no colon).
+        return list(self.redis().scan_iter(f"{self.prefix}{pattern}", count=1000))
 
 
 def _auth(member: Member) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from channels.auth import get_user
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.security.websocket import OriginValidator
 from channels.sessions import SessionMiddlewareStack
 from django.conf import settings
@@ -47,7 +47,7 @@ async def authenticate(scope: dict[str, Any]) -> tuple[Any, str | None]:
     query = parse_qs(scope.get("query_string", b"").decode("latin1"))
     ticket = (query.get("ticket") or [""])[0]
     if ticket:
-        user = await database_sync_to_async(redeem_ticket)(ticket)
+        user = await DatabaseSyncToAsync(redeem_ticket, thread_sensitive=False)(ticket)
         return (user, None) if user else (AnonymousUser(), "invalid_ticket")
     if settings.SESSION_COOKIE_NAME not in scope.get("cookies", {}):
         return AnonymousUser(), "not_signed_in"

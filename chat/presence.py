@@ -13,7 +13,8 @@ import time
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
+
+from .shared_cache import shared_cache
 
 
 def _key(user_id: int) -> str:
@@ -28,22 +29,22 @@ def _live(connections: dict[str, float] | None, now: float) -> dict[str, float]:
 def touch(user_id: int, connection: str) -> bool:
     """Mark a socket alive; returns True if the user was offline before."""
     now = time.time()
-    connections = _live(cache.get(_key(user_id)), now)
+    connections = _live(shared_cache().get(_key(user_id)), now)
     was_offline = not connections
     connections[connection] = now
-    cache.set(_key(user_id), connections, timeout=settings.PRESENCE_TTL_SECONDS)
+    shared_cache().set(_key(user_id), connections, timeout=settings.PRESENCE_TTL_SECONDS)
     return was_offline
 
 
 def drop(user_id: int, connection: str) -> bool:
     """Forget a closed socket; returns True if the user has no other live socket."""
     now = time.time()
-    connections = _live(cache.get(_key(user_id)), now)
+    connections = _live(shared_cache().get(_key(user_id)), now)
     connections.pop(connection, None)
     if connections:
-        cache.set(_key(user_id), connections, timeout=settings.PRESENCE_TTL_SECONDS)
+        shared_cache().set(_key(user_id), connections, timeout=settings.PRESENCE_TTL_SECONDS)
         return False
-    cache.delete(_key(user_id))
+    shared_cache().delete(_key(user_id))
     return True
 
 
@@ -52,5 +53,5 @@ def online(user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     now = time.time()
-    entries = cache.get_many([_key(user_id) for user_id in ids])
+    entries = shared_cache().get_many([_key(user_id) for user_id in ids])
     return {user_id for user_id in ids if _live(entries.get(_key(user_id)), now)}

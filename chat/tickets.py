@@ -9,16 +9,17 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
 
 from accounts.models import User
+
+from .shared_cache import shared_cache
 
 PREFIX = "ws-ticket:"
 
 
 def issue_ticket(*, user: User) -> str:
     ticket = secrets.token_urlsafe(32)
-    cache.set(PREFIX + ticket, user.pk, timeout=settings.WS_TICKET_TTL_SECONDS)
+    shared_cache().set(PREFIX + ticket, user.pk, timeout=settings.WS_TICKET_TTL_SECONDS)
     return ticket
 
 
@@ -26,9 +27,9 @@ def redeem_ticket(ticket: str) -> User | None:
     if not ticket or len(ticket) > 100:
         return None
     key = PREFIX + ticket
-    user_id = cache.get(key)
+    user_id = shared_cache().get(key)
     # delete() reports whether it removed the key: of two sockets racing with one ticket,
     # only one wins.
-    if user_id is None or not cache.delete(key):
+    if user_id is None or not shared_cache().delete(key):
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()

@@ -154,10 +154,12 @@ if REDIS_URL:
                         "socket_timeout": None,
                     }
                 ],
-                # Messages a consumer has not picked up yet, per channel. The event log
-                # makes every push recoverable (the consumer fills gaps by seq), so this
-                # only bounds memory; 1000 absorbs a process that falls behind briefly.
-                "capacity": env_int("CHANNEL_CAPACITY", 1000),
+                # Messages not yet picked up, per channel — and all of a process's sockets
+                # share one channel in channels-redis, so this bounds the whole process. A
+                # request matching 3,000 advisors on one process needs 3,000 at once
+                # (measured in bench/: 1,000 dropped 2/3 of those alerts). Room events are
+                # recoverable from the log either way; notifications are not.
+                "capacity": env_int("CHANNEL_CAPACITY", 20000),
                 # A push nobody picked up within 60 s is stale: by then the client has
                 # reconnected and replayed from the log.
                 "expiry": 60,
