@@ -18,7 +18,7 @@ class Live {
     this.backoff = 1000;
     this.outbox = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]");
     this.connected = false;
-    window.addEventListener("offline", () => this.ws?.close());
+    window.addEventListener("offline", () => this.drop());
     window.addEventListener("online", () => this.reconnectNow());
     this.connect();
   }
@@ -40,6 +40,7 @@ class Live {
     const ws = new WebSocket(`${scheme}://${location.host}/ws/`);
     this.ws = ws;
     ws.onopen = () => {
+      if (this.ws !== ws) { ws.onclose = null; ws.close(); return; } // superseded
       this.connected = true;
       this.backoff = 1000;
       this.banner(false);
@@ -48,27 +49,44 @@ class Live {
       this.startPing();
       this.emit("open", {});
     };
-    ws.onmessage = (message) => this.dispatch(JSON.parse(message.data));
+    ws.onmessage = (message) => { if (this.ws === ws) this.dispatch(JSON.parse(message.data)); };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
-      this.connected = false;
-      this.stopPing();
       if (event.code === 4401 || event.code === 4403) {
         location.href = `/login/?next=${encodeURIComponent(location.pathname)}`;
         return;
       }
-      this.banner(true);
-      this.emit("close", {});
-      const delay = this.backoff * (0.75 + Math.random() / 2);
-      this.backoff = Math.min(this.backoff * 2, 30000);
-      this.retryTimer = setTimeout(() => this.connect(), delay);
+      this.lost();
     };
+  }
+
+  // Give up on the current socket now: a closing handshake can't complete while the
+  // network is down, so waiting for its close event would hide the loss for long.
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.onclose = null;
+    ws.close();
+    this.lost();
+  }
+
+  lost() {
+    this.connected = false;
+    this.stopPing();
+    this.banner(true);
+    this.emit("close", {});
+    clearTimeout(this.retryTimer);
+    const delay = this.backoff * (0.75 + Math.random() / 2);
+    this.backoff = Math.min(this.backoff * 2, 30000);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
   reconnectNow() {
     this.backoff = 1000;
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
-    else this.connect();
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.drop();
+    clearTimeout(this.retryTimer);
+    this.connect();
   }
 
   banner(show) {
@@ -90,7 +108,7 @@ class Live {
     this.raw({ type: "ping" });
     clearTimeout(this.pongTimer);
     // A socket that stays silent is dead even if the browser hasn't noticed.
-    this.pongTimer = setTimeout(() => this.ws?.close(), PONG_TIMEOUT_MS);
+    this.pongTimer = setTimeout(() => this.drop(), PONG_TIMEOUT_MS);
   }
 
   raw(frame) {
