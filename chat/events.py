@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from .models import Event, Room, RoomMember
+from .notifications import activity_notification
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +93,6 @@ def publish_event(payload: dict[str, Any]) -> None:
     send_to_group(room_group(payload["room"]), {"type": "room.event", "event": payload})
     if payload["kind"] in QUIET_KINDS:
         return
-    from .notifications import activity_notification
-
     members = list(
         RoomMember.objects.filter(room_id=payload["room"]).values_list(
             "user_id", "user__display_name"

@@ -39,10 +39,6 @@ def read_markers(*, room_id: int) -> dict[str, int]:
     }
 
 
-def room_ids_of(*, user_id: int) -> list[int]:
-    return list(RoomMember.objects.filter(user_id=user_id).values_list("room_id", flat=True))
-
-
 def events_after(*, room_id: int, after: int, limit: int) -> list[Event]:
     """Events with seq > after, oldest first: one query whatever the page size."""
     return list(

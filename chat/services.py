@@ -27,11 +27,6 @@ def close_room(*, room: Room | int) -> None:
     Room.objects.filter(pk=room_id).update(is_closed=True)
 
 
-def reopen_room(*, room: Room | int) -> None:
-    room_id = room if isinstance(room, int) else room.pk
-    Room.objects.filter(pk=room_id).update(is_closed=False)
-
-
 def _membership(room_id: int, user: Any) -> RoomMember:
     try:
         return RoomMember.objects.select_related("room").get(room_id=room_id, user=user)

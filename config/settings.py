@@ -277,8 +277,6 @@ REVIEW_WINDOW = timedelta(seconds=env_int("REVIEW_WINDOW_SECONDS", 72 * 3600))
 REVIEW_REMINDER_BEFORE = timedelta(seconds=env_int("REVIEW_REMINDER_SECONDS", 24 * 3600))
 # Reviews stay hidden from the other side until both are in or this much time has passed.
 REVIEW_BLIND_PERIOD = timedelta(days=env_int("REVIEW_BLIND_DAYS", 14))
-# How often the sweep looks for deadlines whose one-off task was lost.
-DEADLINE_SWEEP_MINUTES = env_int("DEADLINE_SWEEP_MINUTES", 1)
 MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 10_000)
 MESSAGE_EDIT_WINDOW = timedelta(minutes=env_int("MESSAGE_EDIT_WINDOW_MINUTES", 15))
 EVENTS_PAGE_MAX = env_int("EVENTS_PAGE_MAX", 1000)
@@ -286,8 +284,7 @@ EVENTS_WAIT_MAX_SECONDS = env_int("EVENTS_WAIT_MAX_SECONDS", 30)
 
 # --- WebSocket ----------------------------------------------------------------------------
 WS_TICKET_TTL_SECONDS = env_int("WS_TICKET_TTL_SECONDS", 30)
-# Clients ping every WS_HEARTBEAT_SECONDS; presence lapses after PRESENCE_TTL_SECONDS.
-WS_HEARTBEAT_SECONDS = env_int("WS_HEARTBEAT_SECONDS", 25)
+# Presence lapses this long after a socket's last heartbeat (the browser pings every 20 s).
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60)
 WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 128 * 1024)
 # Per-connection token bucket: sustained frames per second, and the burst allowed.

@@ -39,14 +39,19 @@ def projects_for(*, user: User, skill: str | None = None, text: str | None = Non
     )
 
 
-def project_for(*, project_id: int, user: User) -> Project:
-    """A request as its client sees it, or as an advisor does while it is open (or after,
-    if they sent a proposal); 404 otherwise."""
+def visible_projects(*, user: User) -> Q:
+    """Who sees a request: its client; advisors while it is open, and afterwards those
+    who answered it. Anyone else is told it does not exist (404)."""
     visible = Q(client=user)
     if user.is_advisor:
         visible |= Q(state=Project.State.OPEN) | Q(
             pk__in=Engagement.objects.filter(advisor=user).values("project_id")
         )
+    return visible
+
+
+def project_for(*, project_id: int, user: User) -> Project:
+    visible = visible_projects(user=user)
     project = (
         Project.objects.select_related("client")
         .prefetch_related("skills")

@@ -32,6 +32,7 @@ from files import services as file_services
 
 from . import error_codes, notifications, timers
 from .models import Delivery, Engagement, Project, ProposalVersion, Review
+from .selectors import visible_projects
 
 State = Engagement.State
 
@@ -127,15 +128,8 @@ def post_project(
 
 def _own_project(project_id: int, user: User, *, lock: bool) -> Project:
     queryset = Project.objects.select_for_update() if lock else Project.objects
-    project = queryset.filter(pk=project_id).first()
-    visible = project is not None and (
-        project.client_id == user.pk
-        or (user.is_advisor and (project.state == Project.State.OPEN
-                                 or project.engagements.filter(advisor=user).exists()))
-    )
-    if not visible:
-        # The rule of selectors.project_for: advisors see open requests and those they
-        # answered; anything else of another client's is not there.
+    project = queryset.filter(visible_projects(user=user), pk=project_id).first()
+    if project is None:
         raise NotFound("No such request.", code=error_codes.NOT_FOUND)
     if project.client_id != user.pk:
         raise Forbidden("Only the client who posted it can change a request.",
@@ -204,21 +198,20 @@ def submit_proposal(
     included_revisions: int,
 ) -> Engagement:
     """An advisor's proposal: creates the engagement, its room and version 1."""
-    project = Project.objects.select_for_update().filter(pk=project_id).first()
-    visible = project is not None and (
-        project.client_id == advisor.pk
-        or (advisor.is_advisor and project.state == Project.State.OPEN)
-        or project.engagements.filter(advisor=advisor).exists()
+    project = (
+        Project.objects.select_for_update()
+        .filter(visible_projects(user=advisor), pk=project_id)
+        .first()
     )
-    if not visible:
+    if project is None:
         raise NotFound("No such request.", code=error_codes.NOT_FOUND)
     if not advisor.is_advisor:
         raise Forbidden("Only advisors can send proposals.", code=error_codes.ADVISORS_ONLY)
     if project.state != Project.State.OPEN:
         raise Conflict(f"The request is {project.state}.", state=project.state,
                        code=error_codes.PROJECT_NOT_OPEN)
-    if project.engagements.filter(advisor=advisor).exists():
-        existing = project.engagements.get(advisor=advisor)
+    existing = project.engagements.filter(advisor=advisor).first()
+    if existing is not None:
         raise Conflict("You already sent a proposal for this request.", state=existing.state,
                        code=error_codes.PROPOSAL_EXISTS, engagement=existing.pk)
 
