@@ -657,8 +657,9 @@ async def idle(job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def stale_after_close(job: dict[str, Any], closed_at: float) -> dict[str, Any]:
-    """Poll Redis from the moment every socket is closed until no group entry or
-    presence key of theirs is left (or the timeout)."""
+    """Poll Redis from the moment every socket is closed until no group entry (a core
+    layer's sorted set), subscription (the pub/sub layer's channels of the run's prefix)
+    or presence key of theirs is left (or the timeout)."""
     from redis import asyncio as aioredis
 
     store = aioredis.Redis.from_url(job["redis_url"])
@@ -673,6 +674,7 @@ async def stale_after_close(job: dict[str, Any], closed_at: float) -> dict[str, 
             for key in group_keys:
                 pipe.zcard(key)
             group_entries = sum(await pipe.execute())
+            group_entries += len(await store.pubsub_channels(f"{prefix}*"))
             presence = 0
             for i in range(0, len(presence_keys), 1000):
                 presence += await store.exists(*presence_keys[i:i + 1000])

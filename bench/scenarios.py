@@ -145,7 +145,7 @@ def live(run: Run) -> dict[str, Any]:
     run.log(f"ours: {len(rooms)} rooms × 2 sockets on one daphne (pid {server.pid})")
     result = run_load(run.live_job("app", _app_pairs(rooms, server, server), [server.pid]))
     result["config"] = _config(run, server=f"{run.args.app}, 1 daphne",
-                               channel_layer="chat.layers.PooledRedisChannelLayer")
+                               channel_layer="the project's (channels_redis.pubsub)")
     result["server_rss_mib"] = round(server.rss() / 2**20, 1)
     result["over_capacity_logged"] = server.log_count("over capacity")
     return result
@@ -156,7 +156,7 @@ def live(run: Run) -> dict[str, Any]:
 
 def baseline(run: Run) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    layers = {"core": {}, "pubsub": {"BENCH_CHANNEL_LAYER": "pubsub"}}
+    layers = {"core": {"BENCH_CHANNEL_LAYER": "core"}, "pubsub": {"BENCH_CHANNEL_LAYER": "pubsub"}}
     for name in run.args.baseline_layers:
         server = run.bench.start_daphne(f"bare-{name}", "bench.baseline:application",
                                         health="/", **layers[name])
@@ -168,8 +168,7 @@ def baseline(run: Run) -> dict[str, Any]:
             result = run_load(run.live_job("bare", pairs, [server.pid]))
             result["config"] = _config(
                 run, server="bench.baseline:application, 1 daphne",
-                channel_layer=("chat.layers.PooledRedisChannelLayer (project's core layer)"
-                               if name == "core"
+                channel_layer=("channels_redis.core.RedisChannelLayer" if name == "core"
                                else "channels_redis.pubsub.RedisPubSubChannelLayer"))
             result["server_rss_mib"] = round(server.rss() / 2**20, 1)
             out[name] = result

@@ -5,9 +5,10 @@
   their fresh databases reuse user and room ids 1, 2, 3 …, so without a prefix their
   ``room.1`` / ``user.1`` groups and ``presence:1`` keys would be ours too. A prefix only
   renames keys: the layer, its pool, capacity and expiry are the project's.
-* ``BENCH_CHANNEL_LAYER``: ``pubsub`` swaps in channels-redis' pub/sub layer (for the
-  second baseline); ``core`` swaps in the stock core layer without our bounded pool;
-  unset keeps the project's layer (``chat.layers.PooledRedisChannelLayer``).
+* ``BENCH_CHANNEL_LAYER``: ``core`` swaps in channels-redis' core layer (the first
+  baseline: stock, but with room for a whole step's messages, capacity 20,000, so the
+  baseline is measured by its speed, not by its drops); ``pubsub`` the stock pub/sub layer
+  (the second baseline); unset keeps the project's layer (also pub/sub).
 * ``BENCH_DB_POOL=N``: a what-if: Django's psycopg connection pool (Django ≥ 5.1,
   ``OPTIONS["pool"]``, needs ``psycopg-pool``) of at most N connections, instead of a new
   PostgreSQL connection per request / per ``database_sync_to_async`` call.
@@ -30,7 +31,11 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL}]},
         }
     elif _layer == "core":
-        CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.core.RedisChannelLayer"
+        CHANNEL_LAYERS["default"] = {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                       "capacity": 20000},
+        }
     if _prefix:
         CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
         CACHES["default"]["KEY_PREFIX"] = _prefix

@@ -28,10 +28,15 @@ from config.errors import ServiceError
 from . import presence, selectors, services
 from .auth import authenticate
 from .events import room_group, serialize_event, user_group
+from .group_commit import GroupCommit
 
 # Close codes in the application's 4000–4999 range, after HTTP's 401 and 403.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_ORIGIN_NOT_ALLOWED = 4403
+
+
+# Every socket's messages go through one writer per process (see chat.group_commit).
+message_writer = GroupCommit(services.send_messages)
 
 
 class FrameError(Exception):
@@ -115,7 +120,6 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         self.rooms: dict[int, int] = {}  # room id → last seq sent on this socket
         self.members: dict[int, list[int]] = {}  # room id → member user ids
         self.typing_at: dict[int, float] = {}
-        self.groups_renewed_at = time.monotonic()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await db(presence.touch)(self.user_id, self.channel_name)
@@ -197,9 +201,10 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         room_id = _int_field(content, "room", minimum=1)
         body = _str_field(content, "body")
         client_id = _str_field(content, "client_id")
-        sent = await db(services.send_message)(
-            room_id=room_id, sender=self.scope["user"], body=body, client_id=client_id
-        )
+        sent = await message_writer.submit(services.MessageDraft(
+            room_id=room_id, sender=self.scope["user"], body=body, client_id=client_id))
+        if isinstance(sent, ServiceError):
+            raise sent
         await self._send({"type": "ack", "client_id": client_id, "seq": sent.event.seq,
                           "room": room_id})
         # Deliver our own event now rather than wait for the push (which may be lost).
@@ -244,7 +249,6 @@ class RoomsConsumer(AsyncWebsocketConsumer):
 
     async def _ping(self, content: dict) -> None:
         await db(presence.touch)(self.user_id, self.channel_name)
-        await self._renew_groups()
         heads = await db(selectors.head_seqs)(room_ids=list(self.rooms))
         for room_id, head in heads.items():
             if room_id in self.rooms and head > self.rooms[room_id]:
@@ -256,17 +260,6 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             "heads": {str(room_id): self.rooms[room_id] for room_id in self.rooms},
             "online": sorted(online),
         })
-
-    async def _renew_groups(self) -> None:
-        # Group entries expire (channels-redis group_expiry) so that a crashed process's
-        # entries age out; a long-lived socket re-adds itself well before that.
-        now = time.monotonic()
-        if now - self.groups_renewed_at < settings.WS_GROUP_RENEW_SECONDS:
-            return
-        self.groups_renewed_at = now
-        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
-        for room_id in list(self.rooms):
-            await self.channel_layer.group_add(room_group(room_id), self.channel_name)
 
     HANDLERS = {
         "join": _join,

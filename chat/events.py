@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -45,17 +48,59 @@ def serialize_event(event: Event) -> dict[str, Any]:
     }
 
 
-def _next_seq(room_id: int) -> int:
+@dataclass(frozen=True)
+class NewEvent:
+    room_id: int
+    kind: str
+    actor_id: int | None
+    data: dict[str, Any]
+
+
+def _advance_heads(counts: dict[int, int]) -> dict[int, int]:
+    """Bump each room's head seq by its count in one statement; returns the new heads.
+
+    The UPDATE takes the rows' locks. With several rooms the order in which it takes
+    them is the plan's, so a caller writing several rooms locks them first in id order
+    (the order every multi-room writer takes: ``chat.services.send_messages``, a hire
+    declining the other proposals) and cannot deadlock with another.
+    """
+    room_ids = list(counts)
+    cases = " ".join("WHEN %s THEN %s" for _ in room_ids)
+    marks = ", ".join("%s" for _ in room_ids)
+    params: list[int] = [x for room_id in room_ids for x in (room_id, counts[room_id])]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET head_seq = head_seq + 1 "
-            "WHERE id = %s RETURNING head_seq",
-            [room_id],
+            f"UPDATE {Room._meta.db_table} SET head_seq = head_seq + CASE id {cases} END "
+            f"WHERE id IN ({marks}) RETURNING id, head_seq",
+            [*params, *room_ids],
         )
-        row = cursor.fetchone()
-    if row is None:
-        raise Room.DoesNotExist(f"room {room_id} does not exist")
-    return int(row[0])
+        heads = {int(room_id): int(head) for room_id, head in cursor.fetchall()}
+    missing = set(room_ids) - set(heads)
+    if missing:
+        raise Room.DoesNotExist(f"room {min(missing)} does not exist")
+    return heads
+
+
+def record_many(entries: Sequence[NewEvent]) -> list[Event]:
+    """Append events to one or more rooms' logs in one go: one UPDATE for the seqs, one
+    INSERT for the rows, one push after the commit. A room's entries get consecutive
+    seqs in the order given. Must run inside the transaction of the change it reports."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("chat.events.record() must run inside the change's transaction")
+    if not entries:
+        return []
+    counts = Counter(entry.room_id for entry in entries)
+    heads = _advance_heads(counts)
+    next_seq = {room_id: heads[room_id] - count + 1 for room_id, count in counts.items()}
+    events = []
+    for entry in entries:
+        events.append(Event(room_id=entry.room_id, seq=next_seq[entry.room_id],
+                            kind=entry.kind, actor_id=entry.actor_id, data=entry.data))
+        next_seq[entry.room_id] += 1
+    Event.objects.bulk_create(events)
+    payloads = [serialize_event(event) for event in events]
+    transaction.on_commit(lambda: publish_events(payloads))
+    return events
 
 
 def record(
@@ -66,19 +111,9 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append an event to the room's log and publish it once the transaction commits."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("chat.events.record() must run inside the change's transaction")
     room_id = room if isinstance(room, int) else room.pk
-    seq = _next_seq(room_id)
-    event = Event.objects.create(
-        room_id=room_id,
-        seq=seq,
-        kind=kind,
-        actor_id=getattr(actor, "pk", actor),
-        data=data or {},
-    )
-    payload = serialize_event(event)
-    transaction.on_commit(lambda: publish_event(payload))
+    (event,) = record_many([NewEvent(room_id=room_id, kind=kind,
+                                     actor_id=getattr(actor, "pk", actor), data=data or {})])
     return event
 
 
@@ -86,24 +121,28 @@ def record(
 QUIET_KINDS = {"message.edited", "message.deleted"}
 
 
-def publish_event(payload: dict[str, Any]) -> None:
-    """Push a committed event to the room's group, and a notification to the user group
-    of every other member (their sockets show it if the room is not open there).
-    A failure here loses nothing: the event is in the log."""
-    send_to_group(room_group(payload["room"]), {"type": "room.event", "event": payload})
-    if payload["kind"] in QUIET_KINDS:
-        return
-    members = list(
-        RoomMember.objects.filter(room_id=payload["room"]).values_list(
-            "user_id", "user__display_name"
-        )
-    )
-    names = dict(members)
-    notification = activity_notification(payload, actor_name=names.get(payload["actor"]))
-    for user_id, _ in members:
-        if user_id != payload["actor"]:
-            send_to_group(user_group(user_id), {"type": "user.activity",
-                                                "notification": notification})
+def publish_events(payloads: Sequence[dict[str, Any]]) -> None:
+    """Push committed events to their rooms' groups, and a notification to the user
+    group of every other member (their sockets show it if the room is not open there).
+    One members query whatever the number of events. A failure here loses nothing: the
+    events are in the log."""
+    pushes = [(room_group(p["room"]), {"type": "room.event", "event": p}) for p in payloads]
+    loud = [p for p in payloads if p["kind"] not in QUIET_KINDS]
+    if loud:
+        members: dict[int, list[tuple[int, str]]] = {}
+        for room_id, user_id, name in RoomMember.objects.filter(
+            room_id__in={p["room"] for p in loud}
+        ).values_list("room_id", "user_id", "user__display_name"):
+            members.setdefault(room_id, []).append((user_id, name))
+        for payload in loud:
+            in_room = members.get(payload["room"], [])
+            notification = activity_notification(
+                payload, actor_name=dict(in_room).get(payload["actor"]))
+            for user_id, _ in in_room:
+                if user_id != payload["actor"]:
+                    pushes.append((user_group(user_id), {"type": "user.activity",
+                                                         "notification": notification}))
+    send_to_groups(pushes)
 
 
 def notify_user(user_id: int, notification: dict[str, Any]) -> None:
@@ -121,32 +160,35 @@ def _serving_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def send_to_group(group: str, message: dict[str, Any]) -> None:
+    send_to_groups([(group, message)])
+
+
+def send_to_groups(pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not pushes:
         return
     loop = _serving_loop()
     if loop is not None:
-        # Hand the push to the server's loop and return: the database thread (one per
-        # process for consumers) need not wait for Redis. Pushes may then overtake each
-        # other, which consumers already handle by seq (gap fill, duplicates dropped).
-        loop.call_soon_threadsafe(_spawn, layer.group_send(group, message), group)
+        # Hand the pushes to the server's loop and return: the database thread need not
+        # wait for Redis. Pushes may then overtake each other, which consumers already
+        # handle by seq (gap fill, duplicates dropped).
+        loop.call_soon_threadsafe(_spawn, _push_all(layer, pushes))
         return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:  # the log has the event; clients catch up by seq
-        logger.exception("could not publish to %s", group)
+    async_to_sync(_push_all)(layer, pushes)
+
+
+async def _push_all(layer: Any, pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    for group, message in pushes:
+        try:
+            await layer.group_send(group, message)
+        except Exception:  # the log has the event; clients catch up by seq
+            logger.exception("could not publish to %s", group)
 
 
 _pending: set[asyncio.Task] = set()
 
 
-def _spawn(coroutine: Any, group: str) -> None:
+def _spawn(coroutine: Any) -> None:
     task = asyncio.ensure_future(coroutine)
     _pending.add(task)  # keep a reference until done (the loop holds only weak ones)
-
-    def done(finished: asyncio.Task) -> None:
-        _pending.discard(finished)
-        if not finished.cancelled() and finished.exception() is not None:
-            logger.error("could not publish to %s", group, exc_info=finished.exception())
-
-    task.add_done_callback(done)
+    task.add_done_callback(_pending.discard)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import Conflict, Forbidden, InvalidInput, NotFound
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 from . import error_codes, events
 from .models import Event, Message, Room, RoomMember
@@ -57,45 +57,110 @@ class SentMessage:
     created: bool  # False when the client_id was seen before (a retry)
 
 
+@dataclass(frozen=True)
+class MessageDraft:
+    room_id: int
+    sender: Any
+    body: str
+    client_id: str
+
+
 def send_message(*, room_id: int, sender: Any, body: str, client_id: str) -> SentMessage:
     """Post a message; the same (room, sender, client_id) returns the original event."""
-    body = _clean_body(body)
-    if not client_id or len(client_id) > 64:
-        raise InvalidInput("client_id must be 1 to 64 characters.", code="invalid_client_id",
-                           fields={"client_id": ["Must be 1 to 64 characters."]})
-    try:
-        with transaction.atomic():
-            membership = _membership(room_id, sender)
-            if membership.room.is_closed:
-                existing = Message.objects.filter(
-                    room_id=room_id, sender=sender, client_id=client_id
-                ).first()
-                if existing is not None:  # a retry of a message sent before it closed
-                    return SentMessage(existing, _created_event(existing), created=False)
-                raise Conflict("This room is closed to new messages.", state="closed",
-                               code=error_codes.ROOM_CLOSED)
-            # No lookup first: a retry is rare, and the unique index finds it for free.
-            # The insert comes before the seq: a concurrent retry with the same client_id
-            # blocks on the index here and fails once we commit, before it takes a seq.
-            message = Message.objects.create(
-                room_id=room_id, sender=sender, client_id=client_id, body=body
-            )
-            event = events.record(
-                room_id,
-                "message.created",
-                actor=sender,
-                data={"message_id": message.pk, "client_id": client_id, "body": body},
-            )
-            return SentMessage(message, event, created=True)
-    except IntegrityError:
-        existing = Message.objects.get(room_id=room_id, sender=sender, client_id=client_id)
-        return SentMessage(existing, _created_event(existing), created=False)
-
-
-def _created_event(message: Message) -> Event:
-    return Event.objects.get(
-        room_id=message.room_id, kind="message.created", data__message_id=message.pk
+    (result,) = send_messages(
+        [MessageDraft(room_id=room_id, sender=sender, body=body, client_id=client_id)]
     )
+    if isinstance(result, ServiceError):
+        raise result
+    return result
+
+
+def send_messages(drafts: Sequence[MessageDraft]) -> list[SentMessage | ServiceError]:
+    """Post messages to any rooms, by any senders, in one transaction: each draft gets
+    what ``send_message`` would have returned for it alone, or the error it would have
+    raised. The socket path hands over everything that arrived while the previous batch
+    was being written (``chat.group_commit``), so under load one transaction carries
+    many messages and the per-message cost of the database falls with the load."""
+    results: list[SentMessage | ServiceError | None] = [None] * len(drafts)
+    bodies: dict[int, str] = {}
+    for index, draft in enumerate(drafts):
+        try:
+            bodies[index] = _clean_body(draft.body)
+            if not draft.client_id or len(draft.client_id) > 64:
+                raise InvalidInput("client_id must be 1 to 64 characters.",
+                                   code="invalid_client_id",
+                                   fields={"client_id": ["Must be 1 to 64 characters."]})
+        except ServiceError as exc:
+            results[index] = exc
+            bodies.pop(index, None)
+    if bodies:
+        try:
+            with transaction.atomic():
+                _write_messages(drafts, bodies, results)
+        except IntegrityError:
+            # Every send locks its room before looking for its client_id, so a concurrent
+            # retry is found by the lookup; this is the index's last word if not. Once the
+            # other transaction has committed, the lookup finds its row.
+            with transaction.atomic():
+                _write_messages(drafts, bodies, results)
+    return results  # type: ignore[return-value]
+
+
+def _write_messages(drafts: Sequence[MessageDraft], bodies: dict[int, str],
+                    results: list[SentMessage | ServiceError | None]) -> None:
+    room_ids = sorted({drafts[index].room_id for index in bodies})
+    sender_ids = {drafts[index].sender.pk for index in bodies}
+    members = set(RoomMember.objects.filter(room_id__in=room_ids, user_id__in=sender_ids)
+                  .values_list("room_id", "user_id"))
+    # Lock the rooms in id order, as every writer of several rooms does (no deadlock),
+    # and read under the lock whether they are closed (a close can't slip in between).
+    closed = dict(Room.objects.select_for_update().filter(id__in=room_ids).order_by("id")
+                  .values_list("id", "is_closed"))
+    # Retries: the unique index on (room, sender, client_id) would find them too, but
+    # only by failing the whole batch.
+    seen = {
+        (message.room_id, message.sender_id, message.client_id): message
+        for message in Message.objects.filter(
+            room_id__in=room_ids, client_id__in={drafts[i].client_id for i in bodies})
+    }
+    new: dict[int, Message] = {}
+    repeats: dict[int, tuple[int, int, str]] = {}
+    for index in bodies:
+        draft = drafts[index]
+        key = (draft.room_id, draft.sender.pk, draft.client_id)
+        if (draft.room_id, draft.sender.pk) not in members:
+            # The same answer whether the room exists or not.
+            results[index] = NotFound("No such engagement.", code=error_codes.ROOM_NOT_FOUND)
+        elif key in seen:
+            repeats[index] = key  # a retry (or the same draft twice): the original answers
+        elif closed.get(draft.room_id):
+            results[index] = Conflict("This room is closed to new messages.", state="closed",
+                                      code=error_codes.ROOM_CLOSED)
+        else:
+            new[index] = Message(room_id=draft.room_id, sender=draft.sender,
+                                 client_id=draft.client_id, body=bodies[index])
+            seen[key] = new[index]
+    Message.objects.bulk_create(list(new.values()))
+    recorded = events.record_many([
+        events.NewEvent(room_id=message.room_id, kind="message.created",
+                        actor_id=message.sender_id,
+                        data={"message_id": message.pk, "client_id": message.client_id,
+                              "body": message.body})
+        for message in new.values()
+    ])
+    by_message = {event.data["message_id"]: event for event in recorded}
+    for index, message in new.items():
+        results[index] = SentMessage(message, by_message[message.pk], created=True)
+    originals = [seen[key] for key in repeats.values() if seen[key].pk not in by_message]
+    if originals:
+        by_message.update(
+            (event.data["message_id"], event)
+            for event in Event.objects.filter(
+                room_id__in={m.room_id for m in originals}, kind="message.created",
+                data__message_id__in=[m.pk for m in originals])
+        )
+    for index, key in repeats.items():
+        results[index] = SentMessage(seen[key], by_message[seen[key].pk], created=False)
 
 
 def _own_message(message_id: int, user: Any) -> Message:

@@ -142,36 +142,29 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # channels-redis' core layer with a bounded, blocking connection pool: a storm
-            # of sockets waits for a connection instead of failing its handshake.
-            "BACKEND": "chat.layers.PooledRedisChannelLayer",
+            # channels-redis' pub/sub layer: a group_send is one PUBLISH, and each process
+            # holds one subscription per group for all of its sockets. The core layer's
+            # per-member queues cost about eleven Redis round trips per message, dropped
+            # pushes silently over capacity and left group entries behind a crashed
+            # process (measured in bench/). Pub/sub delivers at most once and keeps
+            # nothing, which is all a push needs to be here: the event log is the truth
+            # and every consumer fills gaps from it (chat.consumers).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        # redis-py 8 defaults to a 5 s socket timeout, which kills the
-                        # blocking BZPOPMIN of an idle receive (channels_redis#422).
+                        # redis-py 8 defaults to a 5 s socket timeout, which kills a
+                        # blocking read on an idle connection (channels_redis#422).
                         "socket_timeout": None,
                     }
                 ],
-                # Messages not yet picked up, per channel — and all of a process's sockets
-                # share one channel in channels-redis, so this bounds the whole process. A
-                # request matching 3,000 advisors on one process needs 3,000 at once
-                # (measured in bench/: 1,000 dropped 2/3 of those alerts). Room events are
-                # recoverable from the log either way; notifications are not.
-                "capacity": env_int("CHANNEL_CAPACITY", 20000),
-                # A push nobody picked up within 60 s is stale: by then the client has
-                # reconnected and replayed from the log.
-                "expiry": 60,
-                # Group entries live a day; sockets re-add themselves on heartbeats, so
-                # entries of crashed processes age out.
-                "group_expiry": 86400,
             },
         }
     }
     if env_int("CHANNEL_DROP_EVERY", 0):
         # Fault injection for tests: drop every Nth room push.
-        CHANNEL_LAYERS["default"]["BACKEND"] = "chat.layers.DroppingRedisChannelLayer"
+        CHANNEL_LAYERS["default"]["BACKEND"] = "chat.layers.DroppingChannelLayer"
         CHANNEL_LAYERS["default"]["CONFIG"]["drop_every"] = env_int("CHANNEL_DROP_EVERY", 0)
     CACHES = {
         "default": {
@@ -292,10 +285,6 @@ WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", 10))
 WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
 TYPING_THROTTLE_SECONDS = float(os.environ.get("TYPING_THROTTLE_SECONDS", 2))
 WS_REPLAY_PAGE = env_int("WS_REPLAY_PAGE", 500)
-# How often a socket re-adds itself to its groups (well inside the layer's group_expiry).
-WS_GROUP_RENEW_SECONDS = env_int("WS_GROUP_RENEW_SECONDS", 3600)
-CHANNEL_POOL_SIZE = env_int("CHANNEL_POOL_SIZE", 64)
-CHANNEL_POOL_TIMEOUT_SECONDS = env_int("CHANNEL_POOL_TIMEOUT_SECONDS", 10)
 
 LOGGING = {
     "version": 1,
@@ -303,7 +292,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        # channels-redis reports dropped group messages ("over capacity") at INFO only.
         "channels_redis": {"level": "INFO"},
         "django.db.backends": {"level": "INFO"},
     },

@@ -351,11 +351,16 @@ def test_a_storm_of_300_sockets_opens_and_closes_cleanly():
         base = stack.start_daphne()
         with ThreadPoolExecutor(5) as pool:  # password hashing dominates; it runs in parallel
             members = list(pool.map(lambda _: register(base, "client"), range(users)))
-        # channels-redis keeps a group as a sorted set "<prefix>:group:<name>" (the
-        # stack's prefix instead of the default "asgi").
-        keys = [f"{stack.redis_prefix}:group:user.{m.id}" for m in members]
+        # The pub/sub layer subscribes each socket's own channel ("<prefix>specific.…")
+        # and, once per process, each group ("<prefix>__group__user.<id>"); the stack's
+        # prefix instead of the default "asgi".
         store = redis.Redis.from_url(os.environ["REDIS_URL"])
-        assert not any(store.zcard(key) for key in keys)
+        groups = [f"{stack.redis_prefix}__group__user.{m.id}" for m in members]
+
+        def subscriptions() -> list[bytes]:
+            return store.pubsub_channels(f"{stack.redis_prefix}*")
+
+        assert subscriptions() == []
 
         async def tickets() -> list[tuple[Member, str]]:
             # Ten at a time: under ASGI every request in flight holds a database
@@ -402,8 +407,9 @@ def test_a_storm_of_300_sockets_opens_and_closes_cleanly():
             figures["pong"] = time.monotonic() - start
             assert len(pongs) == users * per_user
             assert all(p["heads"] == {} for p in pongs)
-            # While open, every socket is in its user's group.
-            assert [store.zcard(key) for key in keys] == [per_user] * users
+            # While open: each socket's channel, and every user's group (once).
+            assert [count for _, count in store.pubsub_numsub(*groups)] == [1] * users
+            assert len(subscriptions()) == users * per_user + users
 
             start = time.monotonic()
             await asyncio.gather(*[c.close() for c in conns])
@@ -415,31 +421,8 @@ def test_a_storm_of_300_sockets_opens_and_closes_cleanly():
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, storm()).result()
         time.sleep(1)
-        left = {key: store.zcard(key) for key in keys}
-        assert not any(left.values()), left
+        left = subscriptions()
+        assert not left, left
         print(f"\nstorm of {users * per_user}: all open {figures['open']:.2f}s "
               f"(median {figures['open_p50']:.2f}s), "
               f"pong {figures['pong']:.2f}s, close {figures['close']:.2f}s")
-
-
-def test_heartbeats_renew_the_sockets_group_entries():
-    """Group entries expire so a crashed process's entries age out; a live socket
-    re-adds itself on heartbeats, so it never silently drops out of its groups."""
-    needs_redis()
-    import redis
-
-    with running_stack(WS_GROUP_RENEW_SECONDS="1") as stack:
-        stack.start_daphne()
-        client = register(stack.url(), "client")
-        advisor = register(stack.url(), "advisor")
-        room = start_engagement(client, advisor)
-        socket = client.socket()
-        socket.join(room)
-        store = redis.Redis.from_url(os.environ["REDIS_URL"])
-        key = f"{stack.redis_prefix}:group:room.{room}"
-        (channel, added_at), = store.zrange(key, 0, -1, withscores=True)
-        time.sleep(1.2)
-        socket.send({"type": "ping"})
-        socket.of_type("pong")
-        assert store.zscore(key, channel) > added_at
-        socket.close()
