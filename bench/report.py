@@ -375,8 +375,8 @@ def targets(res: dict[str, Any], idle_target: int = 10_000) -> list[dict[str, An
                     "status": "met" if not missing else "MISSED",
                     "note": "" if not missing else (
                         f"{missing} never arrived; channels-redis logged 'over capacity' "
-                        f"{dropped}× (CHANNEL_CAPACITY bounds all of a process's sockets "
-                        "together)" if dropped else f"{missing} never arrived")})
+                        f"{dropped}× (a core layer's capacity)"
+                        if dropped else f"{missing} never arrived")})
         stale = idle["stale"]
         out.append({"target": "closed all at once, nothing stale in Redis",
                     "measured": f"{stale['group_entries']} group entries, "

@@ -145,7 +145,7 @@ def live(run: Run) -> dict[str, Any]:
     run.log(f"ours: {len(rooms)} rooms × 2 sockets on one daphne (pid {server.pid})")
     result = run_load(run.live_job("app", _app_pairs(rooms, server, server), [server.pid]))
     result["config"] = _config(run, server=f"{run.args.app}, 1 daphne",
-                               channel_layer="the project's (channels_redis.pubsub)")
+                               channel_layer="chat.layers.PubSubChannelLayer")
     result["server_rss_mib"] = round(server.rss() / 2**20, 1)
     result["over_capacity_logged"] = server.log_count("over capacity")
     return result

@@ -1,11 +1,12 @@
 """The one way any app records a room event: persist, then publish.
 
-``record`` must run inside the transaction of the change it reports. It bumps the room's
-head seq with a single ``UPDATE … RETURNING`` (which also takes the row lock, so
-concurrent writers to one room queue up and seqs are gapless and in commit order), inserts
-the event row, and registers a push to the channel layer for after the commit. The push is
-only a hint: the channel layer delivers at most once, and a client that missed it fetches
-``events after seq N`` from the log.
+``record`` (one event) and ``record_many`` (a batch, e.g. the socket messages written by
+group commit) must run inside the transaction of the change they report. They bump the
+rooms' head seqs with one ``UPDATE … RETURNING`` (which also takes the row locks, so
+concurrent writers to one room queue up and seqs are gapless and in commit order), insert
+the event rows, and register the pushes to the channel layer for after the commit, all
+of a batch in one pipelined round trip. A push is only a hint: the channel layer delivers
+at most once, and a client that missed it fetches ``events after seq N`` from the log.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,10 +82,14 @@ def _advance_heads(counts: dict[int, int]) -> dict[int, int]:
     return heads
 
 
-def record_many(entries: Sequence[NewEvent]) -> list[Event]:
+def record_many(entries: Sequence[NewEvent], *,
+                members: Mapping[int, list[tuple[int, str]]] | None = None) -> list[Event]:
     """Append events to one or more rooms' logs in one go: one UPDATE for the seqs, one
     INSERT for the rows, one push after the commit. A room's entries get consecutive
-    seqs in the order given. Must run inside the transaction of the change it reports."""
+    seqs in the order given. Must run inside the transaction of the change it reports.
+
+    ``members`` (room id → [(user id, display name)]) spares the notifications a query
+    when the caller has read them already."""
     if not connection.in_atomic_block:
         raise RuntimeError("chat.events.record() must run inside the change's transaction")
     if not entries:
@@ -99,7 +104,7 @@ def record_many(entries: Sequence[NewEvent]) -> list[Event]:
         next_seq[entry.room_id] += 1
     Event.objects.bulk_create(events)
     payloads = [serialize_event(event) for event in events]
-    transaction.on_commit(lambda: publish_events(payloads))
+    transaction.on_commit(lambda: publish_events(payloads, members=members))
     return events
 
 
@@ -121,27 +126,28 @@ def record(
 QUIET_KINDS = {"message.edited", "message.deleted"}
 
 
-def publish_events(payloads: Sequence[dict[str, Any]]) -> None:
+def publish_events(payloads: Sequence[dict[str, Any]], *,
+                   members: Mapping[int, list[tuple[int, str]]] | None = None) -> None:
     """Push committed events to their rooms' groups, and a notification to the user
     group of every other member (their sockets show it if the room is not open there).
-    One members query whatever the number of events. A failure here loses nothing: the
-    events are in the log."""
+    At most one members query whatever the number of events. A failure here loses
+    nothing: the events are in the log."""
     pushes = [(room_group(p["room"]), {"type": "room.event", "event": p}) for p in payloads]
     loud = [p for p in payloads if p["kind"] not in QUIET_KINDS]
-    if loud:
-        members: dict[int, list[tuple[int, str]]] = {}
+    if loud and members is None:
+        members = {}
         for room_id, user_id, name in RoomMember.objects.filter(
             room_id__in={p["room"] for p in loud}
         ).values_list("room_id", "user_id", "user__display_name"):
             members.setdefault(room_id, []).append((user_id, name))
-        for payload in loud:
-            in_room = members.get(payload["room"], [])
-            notification = activity_notification(
-                payload, actor_name=dict(in_room).get(payload["actor"]))
-            for user_id, _ in in_room:
-                if user_id != payload["actor"]:
-                    pushes.append((user_group(user_id), {"type": "user.activity",
-                                                         "notification": notification}))
+    for payload in loud:
+        in_room = members.get(payload["room"], []) if members else []
+        notification = activity_notification(
+            payload, actor_name=dict(in_room).get(payload["actor"]))
+        for user_id, _ in in_room:
+            if user_id != payload["actor"]:
+                pushes.append((user_group(user_id), {"type": "user.activity",
+                                                     "notification": notification}))
     send_to_groups(pushes)
 
 
@@ -178,11 +184,14 @@ def send_to_groups(pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
 
 
 async def _push_all(layer: Any, pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
-    for group, message in pushes:
-        try:
-            await layer.group_send(group, message)
-        except Exception:  # the log has the event; clients catch up by seq
-            logger.exception("could not publish to %s", group)
+    try:
+        if hasattr(layer, "group_send_many"):  # chat.layers: one pipelined round trip
+            await layer.group_send_many(pushes)
+        else:
+            for group, message in pushes:
+                await layer.group_send(group, message)
+    except Exception:  # the log has the events; clients catch up by seq
+        logger.exception("could not publish %d pushes", len(pushes))
 
 
 _pending: set[asyncio.Task] = set()

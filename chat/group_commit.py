@@ -9,8 +9,10 @@ the batch in one transaction of a fixed number of statements. At low load a batc
 message and waits for nobody; under load batches grow with the time a write takes, so the
 cost per message falls as the load rises instead of the queue growing.
 
-One batch is in flight per event loop (per server process): that is what makes batches
-grow, and writes of one socket still happen in the order it sent them.
+One batch is in flight per event loop (per server process) unless ``writers`` says
+otherwise: that is what makes batches grow (two writers measured slower in bench/: they
+split the batches and fight the event loop for the GIL). A socket handles its frames one
+at a time, so its messages are written in the order it sent them either way.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ Result = TypeVar("Result")
 
 class GroupCommit(Generic[Item, Result]):
     def __init__(self, write: Callable[[Sequence[Item]], list[Result]], *,
-                 max_batch: int = 200) -> None:
+                 max_batch: int = 200, writers: int = 1) -> None:
         self._write = DatabaseSyncToAsync(write, thread_sensitive=False)
         self._max_batch = max_batch
+        self._writers = writers
         # Futures belong to a loop, so each loop (tests run several) has its own queue.
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
             weakref.WeakKeyDictionary())
@@ -43,32 +46,31 @@ class GroupCommit(Generic[Item, Result]):
             queue = self._queues[loop] = _Queue()
         future: asyncio.Future = loop.create_future()
         queue.waiting.append((item, future))
-        if queue.writer is None:
-            queue.writer = loop.create_task(self._drain(queue))
+        if len(queue.writers) < self._writers:
+            writer = loop.create_task(self._drain(queue))
+            queue.writers.add(writer)
+            writer.add_done_callback(queue.writers.discard)
         return await future
 
     async def _drain(self, queue: _Queue) -> None:
-        try:
-            while queue.waiting:
-                batch = queue.waiting[: self._max_batch]
-                del queue.waiting[: self._max_batch]
-                try:
-                    results = await self._write([item for item, _ in batch])
-                except Exception as exc:  # every caller in the batch learns of it
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():  # a caller that went away (socket closed)
-                        future.set_result(result)
-        finally:
-            queue.writer = None
+        while queue.waiting:
+            batch = queue.waiting[: self._max_batch]
+            del queue.waiting[: self._max_batch]
+            try:
+                results = await self._write([item for item, _ in batch])
+            except Exception as exc:  # every caller in the batch learns of it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():  # a caller that went away (socket closed)
+                    future.set_result(result)
 
 
 class _Queue:
-    __slots__ = ("waiting", "writer")
+    __slots__ = ("waiting", "writers")
 
     def __init__(self) -> None:
         self.waiting: list[tuple[Any, asyncio.Future]] = []
-        self.writer: asyncio.Task | None = None
+        self.writers: set[asyncio.Task] = set()

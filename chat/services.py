@@ -109,13 +109,22 @@ def send_messages(drafts: Sequence[MessageDraft]) -> list[SentMessage | ServiceE
 def _write_messages(drafts: Sequence[MessageDraft], bodies: dict[int, str],
                     results: list[SentMessage | ServiceError | None]) -> None:
     room_ids = sorted({drafts[index].room_id for index in bodies})
-    sender_ids = {drafts[index].sender.pk for index in bodies}
-    members = set(RoomMember.objects.filter(room_id__in=room_ids, user_id__in=sender_ids)
-                  .values_list("room_id", "user_id"))
-    # Lock the rooms in id order, as every writer of several rooms does (no deadlock),
-    # and read under the lock whether they are closed (a close can't slip in between).
-    closed = dict(Room.objects.select_for_update().filter(id__in=room_ids).order_by("id")
-                  .values_list("id", "is_closed"))
+    # One read for three answers, under the rooms' locks taken in id order (the order
+    # every writer of several rooms takes, so that none deadlocks): who may post where,
+    # whether a room is closed (a close can't slip in between) and the members' names,
+    # which the notifications after the commit need.
+    names: dict[int, list[tuple[int, str]]] = {}
+    closed: dict[int, bool] = {}
+    for room_id, is_closed, user_id, name in (
+        Room.objects.filter(id__in=room_ids).order_by("id")
+        .select_for_update(of=("self",))
+        .values_list("id", "is_closed", "memberships__user_id",
+                     "memberships__user__display_name")
+    ):
+        closed[room_id] = is_closed
+        if user_id is not None:
+            names.setdefault(room_id, []).append((user_id, name))
+    members = {(room_id, user_id) for room_id, users in names.items() for user_id, _ in users}
     # Retries: the unique index on (room, sender, client_id) would find them too, but
     # only by failing the whole batch.
     seen = {
@@ -147,7 +156,7 @@ def _write_messages(drafts: Sequence[MessageDraft], bodies: dict[int, str],
                         data={"message_id": message.pk, "client_id": message.client_id,
                               "body": message.body})
         for message in new.values()
-    ])
+    ], members=names)
     by_message = {event.data["message_id"]: event for event in recorded}
     for index, message in new.items():
         results[index] = SentMessage(message, by_message[message.pk], created=True)

@@ -149,7 +149,8 @@ if REDIS_URL:
             # process (measured in bench/). Pub/sub delivers at most once and keeps
             # nothing, which is all a push needs to be here: the event log is the truth
             # and every consumer fills gaps from it (chat.consumers).
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # chat.layers adds one method: a batch's pushes in one pipelined round trip.
+            "BACKEND": "chat.layers.PubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
