@@ -124,9 +124,31 @@ class RoomsConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await db(presence.touch)(self.user_id, self.channel_name)
 
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        # disconnect() runs only when the disconnect message is handled; a consumer that
+        # fails first (a frame sent just after the client went away raises in daphne)
+        # would otherwise stay in its groups and keep its channel subscribed.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._clean_up()
+
     async def disconnect(self, code: int) -> None:
-        if self.user_id is None:
+        await self._clean_up()
+
+    async def _clean_up(self) -> None:
+        if getattr(self, "_cleaned_up", False):
             return
+        self._cleaned_up = True
+        try:
+            if self.user_id is not None:
+                await self._leave_everything()
+        finally:
+            release = getattr(self.channel_layer, "release_channel", None)
+            if release is not None and getattr(self, "channel_name", None):
+                await release(self.channel_name)  # see chat.layers
+
+    async def _leave_everything(self) -> None:
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         for room_id in list(self.rooms):
             await self.channel_layer.group_discard(room_group(room_id), self.channel_name)

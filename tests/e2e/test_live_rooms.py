@@ -426,3 +426,33 @@ def test_a_storm_of_300_sockets_opens_and_closes_cleanly():
         print(f"\nstorm of {users * per_user}: all open {figures['open']:.2f}s "
               f"(median {figures['open_p50']:.2f}s), "
               f"pong {figures['pong']:.2f}s, close {figures['close']:.2f}s")
+
+
+def test_sockets_closing_amid_room_traffic_leave_no_subscription_behind():
+    """A socket that closes just as a push for it arrives used to keep its channel
+    subscribed for the life of the process (channels_redis#276): the pub/sub layer
+    cleans up only when the pending receive is cancelled, and there was none."""
+    needs_redis()
+    import redis
+
+    with running_stack(WS_RATE_PER_SECOND="1000", WS_RATE_BURST="1000") as stack:
+        stack.start_daphne()
+        client = register(stack.url(), "client")
+        advisor = register(stack.url(), "advisor")
+        room = start_engagement(client, advisor)
+        store = redis.Redis.from_url(os.environ["REDIS_URL"])
+        sender = advisor.socket()
+        sender.join(room)
+        for turn in range(20):
+            listener = client.socket()
+            listener.join(room)
+            for i in range(10):
+                sender.send({"type": "message", "room": room, "body": f"{turn}.{i}",
+                             "client_id": f"{turn}.{i}"})
+            listener.close()  # while the pushes for it are arriving
+        sender.close()
+        deadline = time.monotonic() + 5
+        while store.pubsub_channels(f"{stack.redis_prefix}*") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = sorted(c.decode() for c in store.pubsub_channels(f"{stack.redis_prefix}*"))
+        assert left == [], "\n".join(left) + stack.log_text()
