@@ -95,19 +95,20 @@ def send_messages(drafts: Sequence[MessageDraft]) -> list[SentMessage | ServiceE
             bodies.pop(index, None)
     if bodies:
         try:
+            # Retries are rare (a client resending after a reconnect), so the first
+            # attempt does not look for them: the unique index on (room, sender,
+            # client_id) catches one, and the batch is written again, looking this time.
             with transaction.atomic():
-                _write_messages(drafts, bodies, results)
+                _write_messages(drafts, bodies, results, look_up_retries=False)
         except IntegrityError:
-            # Every send locks its room before looking for its client_id, so a concurrent
-            # retry is found by the lookup; this is the index's last word if not. Once the
-            # other transaction has committed, the lookup finds its row.
             with transaction.atomic():
-                _write_messages(drafts, bodies, results)
+                _write_messages(drafts, bodies, results, look_up_retries=True)
     return results  # type: ignore[return-value]
 
 
 def _write_messages(drafts: Sequence[MessageDraft], bodies: dict[int, str],
-                    results: list[SentMessage | ServiceError | None]) -> None:
+                    results: list[SentMessage | ServiceError | None], *,
+                    look_up_retries: bool) -> None:
     room_ids = sorted({drafts[index].room_id for index in bodies})
     # One read for three answers, under the rooms' locks taken in id order (the order
     # every writer of several rooms takes, so that none deadlocks): who may post where,
@@ -125,13 +126,16 @@ def _write_messages(drafts: Sequence[MessageDraft], bodies: dict[int, str],
         if user_id is not None:
             names.setdefault(room_id, []).append((user_id, name))
     members = {(room_id, user_id) for room_id, users in names.items() for user_id, _ in users}
-    # Retries: the unique index on (room, sender, client_id) would find them too, but
-    # only by failing the whole batch.
-    seen = {
-        (message.room_id, message.sender_id, message.client_id): message
-        for message in Message.objects.filter(
-            room_id__in=room_ids, client_id__in={drafts[i].client_id for i in bodies})
-    }
+    # A retry of a message sent before its room closed still gets the original, so a
+    # closed room is always looked in. The rooms are locked: a concurrent send of the
+    # same client_id has committed by now, and the lookup sees it.
+    seen: dict[tuple[int, int, str], Message] = {}
+    if look_up_retries or any(closed.values()):
+        seen = {
+            (message.room_id, message.sender_id, message.client_id): message
+            for message in Message.objects.filter(
+                room_id__in=room_ids, client_id__in={drafts[i].client_id for i in bodies})
+        }
     new: dict[int, Message] = {}
     repeats: dict[int, tuple[int, int, str]] = {}
     for index in bodies:
