@@ -20,8 +20,8 @@ from typing import Any
 
 # Known costs, matched against "function (file)" frames; a stack counts once per probe.
 PROBES: dict[str, tuple[str, ...]] = {
-    "chat.services.send_message (the write)": ("send_message (chat/services.py",),
-    "chat.events.publish_event (push after commit)": ("publish_event (chat/events.py",),
+    "chat.services.send_messages (a batch's write)": ("send_messages (chat/services.py",),
+    "chat.events.publish_events (pushes after commit)": ("publish_events (chat/events.py",),
     "async_to_sync (thread waits for the loop)": ("AsyncToSync.__call__ (asgiref/sync.py",),
     "new PostgreSQL connection (CONN_MAX_AGE=0)": ("get_new_connection (",),
     "SQL statements (psycopg execute)": ("Cursor.execute (psycopg/cursor.py",),

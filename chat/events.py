@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection, transaction
 
 from .models import Event, Room, RoomMember
@@ -184,6 +186,12 @@ def send_to_groups(pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
 
 
 async def _push_all(layer: Any, pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    await _push_all_now(layer, _coalescer().admit(layer, pushes))
+
+
+async def _push_all_now(layer: Any, pushes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    if not pushes:
+        return
     try:
         if hasattr(layer, "group_send_many"):  # chat.layers: one pipelined round trip
             await layer.group_send_many(pushes)
@@ -195,6 +203,65 @@ async def _push_all(layer: Any, pushes: Sequence[tuple[str, dict[str, Any]]]) ->
 
 
 _pending: set[asyncio.Task] = set()
+
+
+class ActivityCoalescer:
+    """At most one activity notification per (user, room) per window, per process.
+
+    A notification of activity in a room the user is not looking at is a nudge: a busy
+    room nudged every other tab of its members once per message, and each nudge makes
+    the tab refresh its unread counts over REST. So the first activity of a (user, room)
+    goes out at once, and later ones within ``ACTIVITY_COALESCE_SECONDS`` fold into one
+    sent when the window ends: the latest wins, so the last message is never missed.
+    Room events themselves are never held back.
+    """
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.quiet_until: dict[tuple[str, int], float] = {}
+        self.held: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def admit(self, layer: Any,
+              pushes: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+        if self.window <= 0:
+            return list(pushes)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        out = []
+        for group, message in pushes:
+            if message.get("type") != "user.activity":
+                out.append((group, message))
+                continue
+            key = (group, message["notification"]["room"])
+            until = self.quiet_until.get(key, 0.0)
+            if now >= until:
+                self.quiet_until[key] = now + self.window
+                out.append((group, message))
+                continue
+            if key not in self.held:
+                loop.call_at(until, self._release, layer, key)
+            self.held[key] = message
+        if len(self.quiet_until) > 10_000:  # forget windows long past
+            self.quiet_until = {k: t for k, t in self.quiet_until.items()
+                                if t > now or k in self.held}
+        return out
+
+    def _release(self, layer: Any, key: tuple[str, int]) -> None:
+        message = self.held.pop(key, None)
+        if message is not None:
+            self.quiet_until[key] = asyncio.get_running_loop().time() + self.window
+            _spawn(_push_all_now(layer, [(key[0], message)]))
+
+
+_coalescers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ActivityCoalescer] = (
+    weakref.WeakKeyDictionary())
+
+
+def _coalescer() -> ActivityCoalescer:
+    loop = asyncio.get_running_loop()
+    if loop not in _coalescers:
+        _coalescers[loop] = ActivityCoalescer(settings.ACTIVITY_COALESCE_SECONDS)
+    return _coalescers[loop]
 
 
 def _spawn(coroutine: Any) -> None:

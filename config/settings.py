@@ -285,6 +285,9 @@ WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 128 * 1024)
 WS_RATE_PER_SECOND = float(os.environ.get("WS_RATE_PER_SECOND", 10))
 WS_RATE_BURST = env_int("WS_RATE_BURST", 40)
 TYPING_THROTTLE_SECONDS = float(os.environ.get("TYPING_THROTTLE_SECONDS", 2))
+# Activity notifications for one (user, room) are folded into one per this many seconds
+# (the first at once, the latest at the end of the window); 0 sends every one.
+ACTIVITY_COALESCE_SECONDS = float(os.environ.get("ACTIVITY_COALESCE_SECONDS", 1))
 WS_REPLAY_PAGE = env_int("WS_REPLAY_PAGE", 500)
 
 LOGGING = {

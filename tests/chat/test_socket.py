@@ -292,3 +292,20 @@ def test_notifications_for_matching_requests_and_rooms_not_open(live):
     assert [f for f in client_socket.drain(0.5) if f["type"] == "notify"] == []
     for socket in (advisor_socket, bystander_socket, client_socket):
         socket.close()
+
+
+def test_a_burst_in_a_room_not_open_notifies_at_once_and_then_with_the_latest(live):
+    client = register(live.url(), "client")
+    advisor = register(live.url(), "advisor", skills=["strategy"])
+    room = start_engagement(client, advisor)
+    client_socket = client.socket()  # the room is not open on it
+    client_socket.drain(1.2)  # past the window of the proposal's own notification
+    for i in range(6):
+        advisor.post_message(room, f"burst {i}", f"burst-{i}")
+    first = client_socket.of_type("notify", event="message.created")
+    assert first["room"] == room and first["body"] == "burst 0"
+    # The rest of the burst folds into one notification, sent when the window (1 s)
+    # ends, carrying the latest message.
+    later = [f for f in client_socket.drain(2.0) if f["type"] == "notify"]
+    assert [(f["room"], f["body"]) for f in later] == [(room, "burst 5")]
+    client_socket.close()
