@@ -203,7 +203,10 @@ class RoomsConsumer(AsyncWebsocketConsumer):
             raise FrameError("room_not_found", "No such room.")
         await self.channel_layer.group_add(room_group(room_id), self.channel_name)
         self.members[room_id] = members
-        self.rooms[room_id] = after
+        # An `after` past the head (a client's stale state, say after a restore) would
+        # make every new event look like a duplicate: start from the head instead.
+        head = (await db(selectors.head_seqs)(room_ids=[room_id])).get(room_id, 0)
+        self.rooms[room_id] = min(after, head)
         await self._send_from_log(room_id)
         await self._send({"type": "joined", "room": room_id, "seq": self.rooms[room_id]})
         online = await db(presence.online)(members)

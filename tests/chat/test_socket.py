@@ -81,6 +81,19 @@ def test_join_replays_after_then_streams_live(live):
     socket.close()
 
 
+def test_join_after_beyond_the_head_starts_from_the_head(live):
+    client = register(live.url(), "client")
+    advisor = register(live.url(), "advisor")
+    room = start_engagement(client, advisor)
+    socket = client.socket()
+    assert socket.join(room, after=10**6) == []
+    head = socket.frames[-1]
+    assert head["type"] == "joined" and head["seq"] == 1  # the proposal
+    advisor.post_message(room, "still arrives", "beyond-1")
+    assert socket.of_type("event", room=room)["seq"] == 2
+    socket.close()
+
+
 def test_non_member_join_looks_like_a_missing_room(live, pair):
     _, _, room = pair
     stranger = register(live.url(), "advisor")
