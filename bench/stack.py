@@ -208,14 +208,7 @@ class BenchStack:
                                                         "description": "Load test",
                                                         "skills": ["bench-unmatched"]})
                         assert project.status_code == 201, project.text
-                        proposal = await http.post(
-                            f"/api/projects/{project.json()['id']}/proposals/",
-                            headers=_auth(advisor),
-                            json={"fee_amount": "100.00", "fee_currency": "USD",
-                                  "statement": "Plan", "estimated_days": 3,
-                                  "included_revisions": 1})
-                        assert proposal.status_code == 201, proposal.text
-                        return proposal.json()["id"]
+                        return await _propose(http, project.json()["id"], advisor)
                 return await asyncio.gather(*[one(c, a) for c, a in pairs])
 
         return asyncio.run(run())
@@ -234,14 +227,7 @@ class BenchStack:
 
                 async def one(advisor: Member) -> int:
                     async with limit:
-                        proposal = await http.post(
-                            f"/api/projects/{project.json()['id']}/proposals/",
-                            headers=_auth(advisor),
-                            json={"fee_amount": "100.00", "fee_currency": "USD",
-                                  "statement": "Plan", "estimated_days": 3,
-                                  "included_revisions": 1})
-                        assert proposal.status_code == 201, proposal.text
-                        return proposal.json()["id"]
+                        return await _propose(http, project.json()["id"], advisor)
                 return await asyncio.gather(*[one(a) for a in advisors])
 
         return asyncio.run(run())
@@ -260,6 +246,17 @@ class BenchStack:
 
 def _auth(member: Member) -> dict[str, str]:
     return {"Authorization": f"Token {member.token}"}
+
+
+async def _propose(http: httpx.AsyncClient, project_id: int, advisor: Member) -> int:
+    """The advisor's proposal on a request; returns the engagement (and room) id."""
+    proposal = await http.post(f"/api/projects/{project_id}/proposals/",
+                               headers=_auth(advisor),
+                               json={"fee_amount": "100.00", "fee_currency": "USD",
+                                     "statement": "Plan", "estimated_days": 3,
+                                     "included_revisions": 1})
+    assert proposal.status_code == 201, proposal.text
+    return proposal.json()["id"]
 
 
 @contextmanager

@@ -197,15 +197,16 @@ class RoomsConsumer(AsyncWebsocketConsumer):
     async def _join(self, content: dict) -> None:
         room_id = _int_field(content, "room", minimum=1)
         after = _int_field(content, "after", default=0)
-        members = await db(selectors.member_ids)(room_id=room_id)
+        members, head = await db(selectors.members_and_head)(room_id=room_id)
         if self.user_id not in members:
             # The same answer whether the room exists or not.
             raise FrameError("room_not_found", "No such room.")
+        # The log is read only after subscribing, so an event committed in between comes
+        # from the log (and its push is dropped as a duplicate).
         await self.channel_layer.group_add(room_group(room_id), self.channel_name)
         self.members[room_id] = members
         # An `after` past the head (a client's stale state, say after a restore) would
         # make every new event look like a duplicate: start from the head instead.
-        head = (await db(selectors.head_seqs)(room_ids=[room_id])).get(room_id, 0)
         self.rooms[room_id] = min(after, head)
         await self._send_from_log(room_id)
         await self._send({"type": "joined", "room": room_id, "seq": self.rooms[room_id]})

@@ -65,7 +65,8 @@ def _advance_heads(counts: dict[int, int]) -> dict[int, int]:
     The UPDATE takes the rows' locks. With several rooms the order in which it takes
     them is the plan's, so a caller writing several rooms locks them first in id order
     (the order every multi-room writer takes: ``chat.services.send_messages``, a hire
-    declining the other proposals) and cannot deadlock with another.
+    declining the other proposals) and cannot deadlock with another. Raw SQL because
+    Django's ``update()`` returns a count, not the rows.
     """
     room_ids = list(counts)
     cases = " ".join("WHEN %s THEN %s" for _ in room_ids)

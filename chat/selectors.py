@@ -25,8 +25,12 @@ def is_member(*, room_id: int, user_id: int) -> bool:
     return RoomMember.objects.filter(room_id=room_id, user_id=user_id).exists()
 
 
-def member_ids(*, room_id: int) -> list[int]:
-    return list(RoomMember.objects.filter(room_id=room_id).values_list("user_id", flat=True))
+def members_and_head(*, room_id: int) -> tuple[list[int], int]:
+    """The room's member ids and its head seq, in one query; ([], 0) for no such room."""
+    rows = list(Room.objects.filter(pk=room_id)
+                .values_list("memberships__user_id", "head_seq"))
+    members = [user_id for user_id, _ in rows if user_id is not None]
+    return members, (rows[0][1] if rows else 0)
 
 
 def read_markers(*, room_id: int) -> dict[str, int]:
